@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages rectify needs. Idempotent: skips what is present.
+# Usage: scripts/setup.sh [--peers]   (--peers also installs PyTorch and oneDNN for bench/compare)
+set -euo pipefail
+
+# What each package is for (see README "Dependencies").
+packages=(
+  cmake ninja-build g++ pkg-config # build
+  libhwy-dev                       # SIMD kernels with runtime dispatch, vector exp/expm1/tanh
+  libopenblas-dev                  # CBLAS GEMM (openmp build is pulled by the -dev package)
+  zlib1g-dev                       # gzip IDX files
+  libcli11-dev                     # command-line parsing
+  nlohmann-json3-dev               # JSON output and checkpoint headers
+  libfmt-dev                       # formatting
+  libgtest-dev libgmock-dev        # tests
+  libbenchmark-dev                 # micro-benchmarks
+  clang-format                     # formatting check
+  dataset-fashion-mnist            # the real data set (falls back to the embedded sample)
+)
+if [[ "${1:-}" == "--peers" ]]; then
+  packages+=(python3-torch python3-numpy libdnnl-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if ((EUID != 0)); then
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"

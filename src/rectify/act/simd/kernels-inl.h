@@ -1,0 +1,481 @@
+// The SIMD bodies of every function, compiled once per target (dispatch.cpp includes this file
+// through hwy/foreach_target.h). Each function is a small struct with the passes it supports;
+// generic drivers at the bottom walk the arrays in blocks of 64 elements (one mask word), and
+// run the last partial block on a zero-padded copy so nothing reads or writes past the end.
+//
+// The comparisons are those of the scalar reference (reference.hpp), in the same order, so the
+// piecewise-linear family is bit-exact on every target and NaN, -0.0 and the kinks behave the
+// same. Never a bare Min/Max on data that may hold NaN: on x86 they drop it.
+
+#if defined(RECTIFY_ACT_SIMD_KERNELS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef RECTIFY_ACT_SIMD_KERNELS_INL_H_
+#undef RECTIFY_ACT_SIMD_KERNELS_INL_H_
+#else
+#define RECTIFY_ACT_SIMD_KERNELS_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "hwy/contrib/math/math-inl.h"
+#include "hwy/highway.h"
+#include "rectify/act/reference.hpp"
+#include "rectify/act/simd/erfc-inl.h"
+#include "rectify/act/simd/kernel_call.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace rectify {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using D = hn::ScalableTag<float>;
+using V = hn::Vec<D>;
+using M = hn::Mask<D>;
+using detail::Coefficients;
+
+constexpr std::size_t kBlock = 64;  // elements per mask word; a multiple of every vector width
+
+// exp's argument is clamped here: below it every result is 0 or a denormal, and Highway's Exp
+// is documented on [-FLT_MAX, 104] only.
+HWY_INLINE V ClampExpArg(D d, V t) {
+  return hn::Max(t, hn::Set(d, -104.0f));
+}
+
+HWY_INLINE V Sigmoid(D d, V x) {
+  const V one = hn::Set(d, 1.0f);
+  const V e = hn::Exp(d, ClampExpArg(d, hn::Neg(hn::Abs(x))));
+  const V s = hn::Div(one, hn::Add(one, e));
+  const V r = hn::IfThenElse(x >= hn::Zero(d), s, hn::Mul(e, s));
+  return hn::IfThenElse(hn::IsNaN(x), x, r);
+}
+
+// ---------------------------------------------------------------- piecewise-linear family
+
+struct Relu {
+  explicit Relu(D, const Coefficients&) {}
+  V Forward(D d, V x) const { return hn::IfThenZeroElse(x < hn::Zero(d), x); }
+  M Pass(D d, V x) const { return hn::Not(x <= hn::Zero(d)); }
+  V Backward(D d, V x, V dy) const { return hn::IfThenElseZero(Pass(d, x), dy); }
+  V BackwardOutput(D d, V y, V dy) const { return hn::IfThenZeroElse(y <= hn::Zero(d), dy); }
+};
+
+struct Leaky {
+  V slope;
+  Leaky(D d, const Coefficients& k) : slope(hn::Set(d, k.c0)) {}
+  V Forward(D d, V x) const { return hn::IfThenElse(Pass(d, x), x, hn::Mul(x, slope)); }
+  M Pass(D d, V x) const { return x > hn::Zero(d); }
+  V Backward(D d, V x, V dy) const { return hn::IfThenElse(Pass(d, x), dy, hn::Mul(dy, slope)); }
+  V BackwardOutput(D d, V y, V dy) const { return Backward(d, y, dy); }
+};
+
+struct Relu6 {
+  V six;
+  Relu6(D d, const Coefficients&) : six(hn::Set(d, 6.0f)) {}
+  V Forward(D d, V x) const {
+    return hn::IfThenZeroElse(x < hn::Zero(d), hn::IfThenElse(x > six, six, x));
+  }
+  M Pass(D d, V x) const { return hn::Not(hn::Or(x <= hn::Zero(d), x >= six)); }
+  V Backward(D d, V x, V dy) const { return hn::IfThenElseZero(Pass(d, x), dy); }
+  V BackwardOutput(D d, V y, V dy) const { return Backward(d, y, dy); }
+};
+
+struct KerasRelu {
+  V slope, max_value, threshold;
+  bool zero_slope, clipped;  // clipped: max_value is finite, so the gradient is 0 above it
+  KerasRelu(D d, const Coefficients& k)
+      : slope(hn::Set(d, k.c0)),
+        max_value(hn::Set(d, k.c1)),
+        threshold(hn::Set(d, k.c2)),
+        zero_slope(k.c0 == 0.0f),
+        clipped(k.c1 < HUGE_VALF) {}
+  M Clip(D d, V x) const { return clipped ? x >= max_value : hn::FirstN(d, 0); }
+  V Forward(D d, V x) const {
+    const V below =
+        zero_slope ? hn::Zero(d) : hn::Add(hn::Mul(slope, hn::Sub(x, threshold)), hn::Zero(d));
+    return hn::IfThenElse(x >= max_value, max_value, hn::IfThenElse(x < threshold, below, x));
+  }
+  M Pass(D d, V x) const { return hn::Not(hn::Or(Clip(d, x), x <= threshold)); }
+  V Backward(D d, V x, V dy) const {
+    const V below = zero_slope ? hn::Zero(d) : hn::Mul(dy, slope);
+    return hn::IfThenZeroElse(Clip(d, x), hn::IfThenElse(x <= threshold, below, dy));
+  }
+  V BackwardOutput(D d, V y, V dy) const { return Backward(d, y, dy); }
+};
+
+// ---------------------------------------------------------------- exp-based family
+
+// elu, selu and celu: x <= 0 ? neg * expm1(x * in) : x * pos.
+struct EluFamily {
+  V pos, neg, in, in_neg;
+  EluFamily(D d, const Coefficients& k)
+      : pos(hn::Set(d, k.c0)),
+        neg(hn::Set(d, k.c1)),
+        in(hn::Set(d, k.c2)),
+        in_neg(hn::Set(d, k.c2 * k.c1)) {}
+  V NegativeArg(D d, V x) const { return ClampExpArg(d, hn::Mul(hn::Min(x, hn::Zero(d)), in)); }
+  V Forward(D d, V x) const {
+    const V negative = hn::Mul(neg, hn::Expm1(d, NegativeArg(d, x)));
+    return hn::IfThenElse(x <= hn::Zero(d), negative, hn::Mul(x, pos));
+  }
+  V Backward(D d, V x, V dy) const {
+    const V negative = hn::Mul(hn::Mul(dy, in_neg), hn::Exp(d, NegativeArg(d, x)));
+    return hn::IfThenElse(x <= hn::Zero(d), negative, hn::Mul(dy, pos));
+  }
+  V BackwardOutput(D d, V y, V dy) const {
+    const V negative = hn::Mul(hn::Mul(dy, in), hn::Add(y, neg));
+    return hn::IfThenElse(y <= hn::Zero(d), negative, hn::Mul(dy, pos));
+  }
+};
+
+struct SigmoidFn {
+  SigmoidFn(D, const Coefficients&) {}
+  V Forward(D d, V x) const { return Sigmoid(d, x); }
+  V Backward(D d, V x, V dy) const { return BackwardOutput(d, Sigmoid(d, x), dy); }
+  V BackwardOutput(D d, V y, V dy) const {
+    return hn::Mul(dy, hn::Mul(y, hn::Sub(hn::Set(d, 1.0f), y)));
+  }
+};
+
+struct TanhFn {
+  TanhFn(D, const Coefficients&) {}
+  V Forward(D d, V x) const {
+    // tanh(10) rounds to 1 in float; the clamp keeps Highway's Tanh away from +-inf.
+    const V limit = hn::Set(d, 10.0f);
+    const V r = hn::Tanh(d, hn::Min(hn::Max(x, hn::Neg(limit)), limit));
+    return hn::IfThenElse(hn::IsNaN(x), x, r);
+  }
+  V Backward(D d, V x, V dy) const { return BackwardOutput(d, Forward(d, x), dy); }
+  V BackwardOutput(D d, V y, V dy) const {
+    return hn::Mul(dy, hn::Sub(hn::Set(d, 1.0f), hn::Mul(y, y)));
+  }
+};
+
+struct GeluErf {
+  GeluErf(D, const Coefficients&) {}
+  V Cdf(D d, V x) const {
+    const V z = hn::Mul(x, hn::Set(d, static_cast<float>(-ref::kInvSqrt2)));
+    return hn::Mul(hn::Set(d, 0.5f), Erfc(d, z));
+  }
+  V Forward(D d, V x) const { return hn::Mul(x, Cdf(d, x)); }
+  V Backward(D d, V x, V dy) const {
+    const V half_x2 = hn::Mul(hn::Set(d, -0.5f), hn::Mul(x, x));
+    const V pdf = hn::Mul(hn::Set(d, static_cast<float>(ref::kInvSqrt2Pi)),
+                          hn::Exp(d, ClampExpArg(d, half_x2)));
+    return hn::Mul(dy, hn::MulAdd(x, pdf, Cdf(d, x)));
+  }
+};
+
+struct GeluTanh {
+  V c1, c3;  // 2u = x (c1 + c3 x^2)
+  GeluTanh(D d, const Coefficients&)
+      : c1(hn::Set(d, static_cast<float>(2 * ref::kSqrt2OverPi))),
+        c3(hn::Set(d, static_cast<float>(2 * ref::kSqrt2OverPi * ref::kGeluTanhCubic))) {}
+  V TwoU(V x) const { return hn::Mul(x, hn::MulAdd(c3, hn::Mul(x, x), c1)); }
+  V Forward(D d, V x) const { return hn::Mul(x, Sigmoid(d, TwoU(x))); }
+  V Backward(D d, V x, V dy) const {
+    const V s = Sigmoid(d, TwoU(x));
+    const V t = hn::Mul(s, hn::Sub(hn::Set(d, 1.0f), s));
+    const V inner_dx = hn::MulAdd(hn::Mul(hn::Set(d, 3.0f), c3), hn::Mul(x, x), c1);
+    return hn::Mul(dy, hn::MulAdd(hn::Mul(x, t), inner_dx, s));
+  }
+};
+
+struct Silu {
+  Silu(D, const Coefficients&) {}
+  V Forward(D d, V x) const { return hn::Mul(x, Sigmoid(d, x)); }
+  V Backward(D d, V x, V dy) const {
+    const V one = hn::Set(d, 1.0f);
+    const V s = Sigmoid(d, x);
+    return hn::Mul(dy, hn::Mul(s, hn::MulAdd(x, hn::Sub(one, s), one)));
+  }
+};
+
+struct Softplus {
+  V beta, threshold;
+  Softplus(D d, const Coefficients& k) : beta(hn::Set(d, k.c0)), threshold(hn::Set(d, k.c1)) {}
+  V Forward(D d, V x) const {
+    const V bx = hn::Mul(x, beta);
+    const V e = hn::Exp(d, ClampExpArg(d, hn::Neg(hn::Abs(bx))));
+    const V smooth = hn::Div(hn::Add(hn::Max(bx, hn::Zero(d)), hn::Log1p(d, e)), beta);
+    const V r = hn::IfThenElse(bx > threshold, x, smooth);
+    return hn::IfThenElse(hn::IsNaN(x), x, r);
+  }
+  V Backward(D d, V x, V dy) const {
+    const V bx = hn::Mul(x, beta);
+    return hn::IfThenElse(bx > threshold, dy, hn::Mul(dy, Sigmoid(d, bx)));
+  }
+};
+
+// ---------------------------------------------------------------- drivers
+
+// Runs body(i) for each vector offset i of one 64-element block.
+template <class Body>
+HWY_INLINE void ForEachVector(D d, const Body& body) {
+  const std::size_t n = hn::Lanes(d);
+  for (std::size_t j = 0; j < kBlock; j += n) body(j);
+}
+
+// Calls block(offset, ptrs...) on every full block of [begin, end), then on a zero-padded copy
+// of the last partial block. `Inputs` and `Outputs` are pointer arrays of the call.
+struct Buffers {
+  HWY_ALIGN float in[3][kBlock];
+  HWY_ALIGN float out[2][kBlock];
+  std::uint8_t mask[kBlock / 8];
+};
+
+template <std::size_t kIn, std::size_t kOut, class Block>
+void Walk(const float* const (&in)[3], float* const (&out)[2], std::uint8_t* mask_out,
+          const std::uint8_t* mask_in, std::size_t begin, std::size_t end, const Block& block) {
+  std::size_t i = begin;
+  for (; i + kBlock <= end; i += kBlock) {
+    const float* ins[3] = {in[0] ? in[0] + i : nullptr, in[1] ? in[1] + i : nullptr,
+                           in[2] ? in[2] + i : nullptr};
+    float* outs[2] = {out[0] ? out[0] + i : nullptr, out[1] ? out[1] + i : nullptr};
+    block(ins, outs, mask_out ? mask_out + i / 8 : nullptr, mask_in ? mask_in + i / 8 : nullptr);
+  }
+  if (i == end) return;
+  const std::size_t rest = end - i;
+  Buffers b{};
+  const float* ins[3] = {b.in[0], b.in[1], b.in[2]};
+  float* outs[2] = {b.out[0], b.out[1]};
+  for (std::size_t k = 0; k < kIn; ++k) {
+    if (in[k]) std::copy_n(in[k] + i, rest, b.in[k]);
+  }
+  if (mask_in) std::copy_n(mask_in + i / 8, (rest + 7) / 8, b.mask);
+  if (kOut > 1) std::copy_n(out[1] + i, rest, b.out[1]);  // out2 may be an accumulator
+  std::uint8_t mask_tail[kBlock / 8] = {};
+  block(ins, outs, mask_out ? mask_tail : nullptr, mask_in ? b.mask : nullptr);
+  for (std::size_t k = 0; k < kOut; ++k) std::copy_n(b.out[k], rest, out[k] + i);
+  if (mask_out) {
+    // Keep the unused bits of the last byte zero.
+    if (rest % 8 != 0) mask_tail[rest / 8] &= static_cast<std::uint8_t>((1u << (rest % 8)) - 1);
+    std::copy_n(mask_tail, (rest + 7) / 8, mask_out + i / 8);
+  }
+}
+
+template <class F>
+void Forward(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  const D d;
+  Walk<1, 1>({c.in0, nullptr, nullptr}, {c.out, nullptr}, nullptr, nullptr, begin, end,
+             [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+               ForEachVector(d, [&](std::size_t j) {
+                 hn::StoreU(f.Forward(d, hn::LoadU(d, in[0] + j)), d, out[0] + j);
+               });
+             });
+}
+
+template <class F>
+void Backward(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  const D d;
+  Walk<2, 1>({c.in0, c.in1, nullptr}, {c.out, nullptr}, nullptr, nullptr, begin, end,
+             [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+               ForEachVector(d, [&](std::size_t j) {
+                 const V x = hn::LoadU(d, in[0] + j);
+                 hn::StoreU(f.Backward(d, x, hn::LoadU(d, in[1] + j)), d, out[0] + j);
+               });
+             });
+}
+
+template <class F>
+void BackwardOutput(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  const D d;
+  Walk<2, 1>({c.in0, c.in1, nullptr}, {c.out, nullptr}, nullptr, nullptr, begin, end,
+             [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+               ForEachVector(d, [&](std::size_t j) {
+                 const V y = hn::LoadU(d, in[0] + j);
+                 hn::StoreU(f.BackwardOutput(d, y, hn::LoadU(d, in[1] + j)), d, out[0] + j);
+               });
+             });
+}
+
+template <class F>
+void ForwardMask(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  const D d;
+  Walk<1, 1>(
+      {c.in0, nullptr, nullptr}, {c.out, nullptr}, c.mask_out, nullptr, begin, end,
+      [&](const float* const* in, float* const* out, std::uint8_t* mask, const std::uint8_t*) {
+        std::uint64_t word = 0;
+        ForEachVector(d, [&](std::size_t j) {
+          const V x = hn::LoadU(d, in[0] + j);
+          hn::StoreU(f.Forward(d, x), d, out[0] + j);
+          std::uint8_t bits[8] = {};
+          hn::StoreMaskBits(d, f.Pass(d, x), bits);
+          std::uint64_t lane_bits = 0;
+          std::memcpy(&lane_bits, bits, sizeof(bits));
+          word |= lane_bits << j;
+        });
+        std::memcpy(mask, &word, sizeof(word));  // little-endian: bit i of byte i / 8
+      });
+}
+
+// dx = bit ? dy : (multiply ? dy * slope : 0).
+void BackwardMask(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  const D d;
+  const hn::RebindToUnsigned<D> du;
+  HWY_ALIGN std::uint32_t powers[hn::MaxLanes(du)];
+  for (std::size_t k = 0; k < hn::Lanes(du); ++k) powers[k] = 1u << k;
+  const auto lane_bit = hn::Load(du, powers);
+  const V slope = hn::Set(d, c.k.c0);
+  const bool multiply = c.k.c1 != 0.0f;
+  Walk<2, 1>(
+      {nullptr, c.in1, nullptr}, {c.out, nullptr}, nullptr, c.mask_in, begin, end,
+      [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t* mask) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, mask, sizeof(word));
+        ForEachVector(d, [&](std::size_t j) {
+          const auto bits = static_cast<std::uint32_t>(word >> j);
+          const M pass = hn::RebindMask(d, hn::TestBit(hn::Set(du, bits), lane_bit));
+          const V dy = hn::LoadU(d, in[1] + j);
+          const V other = multiply ? hn::Mul(dy, slope) : hn::Zero(d);
+          hn::StoreU(hn::IfThenElse(pass, dy, other), d, out[0] + j);
+        });
+      });
+}
+
+void CreluForward(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  const D d;
+  const Relu relu(d, c.k);
+  Walk<1, 2>({c.in0, nullptr, nullptr}, {c.out, c.out2}, nullptr, nullptr, begin, end,
+             [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+               ForEachVector(d, [&](std::size_t j) {
+                 const V x = hn::LoadU(d, in[0] + j);
+                 hn::StoreU(relu.Forward(d, x), d, out[0] + j);
+                 hn::StoreU(relu.Forward(d, hn::Neg(x)), d, out[1] + j);
+               });
+             });
+}
+
+// dx = relu'(x) dy1 - relu'(-x) dy2.
+void CreluBackward(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  const D d;
+  const Relu relu(d, c.k);
+  Walk<3, 1>({c.in0, c.in1, c.in2}, {c.out, nullptr}, nullptr, nullptr, begin, end,
+             [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+               ForEachVector(d, [&](std::size_t j) {
+                 const V x = hn::LoadU(d, in[0] + j);
+                 const V first = relu.Backward(d, x, hn::LoadU(d, in[1] + j));
+                 const V second = relu.Backward(d, hn::Neg(x), hn::LoadU(d, in[2] + j));
+                 hn::StoreU(hn::Sub(first, second), d, out[0] + j);
+               });
+             });
+}
+
+// One channel block with one slope: dx, and the slope gradient summed in double.
+void PreluSum(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  const D d;
+  const Leaky leaky(d, c.k);
+  V acc = hn::Zero(d);
+  double total = 0;
+  Walk<2, 1>({c.in0, c.in1, nullptr}, {c.out, nullptr}, nullptr, nullptr, begin, end,
+             [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+               ForEachVector(d, [&](std::size_t j) {
+                 const V x = hn::LoadU(d, in[0] + j);
+                 const V dy = hn::LoadU(d, in[1] + j);
+                 hn::StoreU(leaky.Backward(d, x, dy), d, out[0] + j);
+                 acc = hn::Add(acc, hn::IfThenZeroElse(leaky.Pass(d, x), hn::Mul(x, dy)));
+               });
+               // Flush per block so the float partial sums stay short.
+               total += static_cast<double>(hn::GetLane(hn::SumOfLanes(d, acc)));
+               acc = hn::Zero(d);
+             });
+  *c.sum = total;
+}
+
+// One row of C channels (NHWC) with a slope per element.
+void PreluRowsForward(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  const D d;
+  Walk<2, 1>({c.in0, c.in1, nullptr}, {c.out, nullptr}, nullptr, nullptr, begin, end,
+             [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+               ForEachVector(d, [&](std::size_t j) {
+                 const V x = hn::LoadU(d, in[0] + j);
+                 const V y =
+                     hn::IfThenElse(x > hn::Zero(d), x, hn::Mul(x, hn::LoadU(d, in[1] + j)));
+                 hn::StoreU(y, d, out[0] + j);
+               });
+             });
+}
+
+void PreluRowsBackward(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  const D d;
+  Walk<3, 2>({c.in0, c.in1, c.in2}, {c.out, c.out2}, nullptr, nullptr, begin, end,
+             [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+               ForEachVector(d, [&](std::size_t j) {
+                 const V x = hn::LoadU(d, in[0] + j);
+                 const V dy = hn::LoadU(d, in[2] + j);
+                 const M pass = x > hn::Zero(d);
+                 hn::StoreU(hn::IfThenElse(pass, dy, hn::Mul(dy, hn::LoadU(d, in[1] + j))), d,
+                            out[0] + j);
+                 const V acc = hn::LoadU(d, out[1] + j);
+                 hn::StoreU(hn::Add(acc, hn::IfThenZeroElse(pass, hn::Mul(x, dy))), d, out[1] + j);
+               });
+             });
+}
+
+template <class F>
+void RunPasses(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  const F f(D(), c.k);
+  using detail::Pass;
+  if (c.pass == Pass::forward) return Forward(f, c, begin, end);
+  if (c.pass == Pass::backward) return Backward(f, c, begin, end);
+  if constexpr (requires(const F& g, D d, V v) { g.BackwardOutput(d, v, v); }) {
+    if (c.pass == Pass::backward_output) return BackwardOutput(f, c, begin, end);
+  }
+  if constexpr (requires(const F& g, D d, V v) { g.Pass(d, v); }) {
+    if (c.pass == Pass::forward_mask) return ForwardMask(f, c, begin, end);
+  }
+}
+
+void RunKernel(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  using detail::Pass;
+  switch (c.pass) {
+    case Pass::backward_mask:
+      return BackwardMask(c, begin, end);
+    case Pass::crelu_forward:
+      return CreluForward(c, begin, end);
+    case Pass::crelu_backward:
+      return CreluBackward(c, begin, end);
+    case Pass::prelu_sum:
+      return PreluSum(c, begin, end);
+    case Pass::prelu_rows_forward:
+      return PreluRowsForward(c, begin, end);
+    case Pass::prelu_rows_backward:
+      return PreluRowsBackward(c, begin, end);
+    default:
+      break;
+  }
+  switch (c.fn) {
+    case Fn::relu:
+    case Fn::crelu:
+      return RunPasses<Relu>(c, begin, end);
+    case Fn::leaky_relu:
+    case Fn::prelu:
+      return RunPasses<Leaky>(c, begin, end);
+    case Fn::relu6:
+      return RunPasses<Relu6>(c, begin, end);
+    case Fn::keras_relu:
+      return RunPasses<KerasRelu>(c, begin, end);
+    case Fn::elu:
+    case Fn::selu:
+    case Fn::celu:
+      return RunPasses<EluFamily>(c, begin, end);
+    case Fn::sigmoid:
+      return RunPasses<SigmoidFn>(c, begin, end);
+    case Fn::tanh:
+      return RunPasses<TanhFn>(c, begin, end);
+    case Fn::gelu_erf:
+      return RunPasses<GeluErf>(c, begin, end);
+    case Fn::gelu_tanh:
+      return RunPasses<GeluTanh>(c, begin, end);
+    case Fn::silu:
+      return RunPasses<Silu>(c, begin, end);
+    case Fn::softplus:
+      return RunPasses<Softplus>(c, begin, end);
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace rectify
+HWY_AFTER_NAMESPACE();
+
+#endif  // RECTIFY_ACT_SIMD_KERNELS_INL_H_

@@ -1,0 +1,20 @@
+#include "rectify/act/threads.hpp"
+
+#include <omp.h>
+#include <atomic>
+
+namespace rectify {
+namespace {
+std::atomic<int> requested{0};  // 0: OpenMP's default
+}  // namespace
+
+void set_num_threads(int n) {
+  requested.store(n < 1 ? 0 : n, std::memory_order_relaxed);
+}
+
+int num_threads() {
+  const int n = requested.load(std::memory_order_relaxed);
+  return n > 0 ? n : omp_get_max_threads();
+}
+
+}  // namespace rectify
