@@ -15,6 +15,7 @@
 #endif
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -42,12 +43,54 @@ HWY_INLINE V ClampExpArg(D d, V t) {
   return hn::Max(t, hn::Set(d, -104.0f));
 }
 
-HWY_INLINE V Sigmoid(D d, V x) {
+// The rounding error of a * b: a * b == hi + ProductError(a, b, hi) exactly, where hi = a * b.
+HWY_INLINE V ProductError(D d, V a, V b, V hi) {
+#if HWY_NATIVE_FMA
+  (void)d;
+  return hn::MulSub(a, b, hi);
+#else
+  // Dekker's product: split each factor into halves of 12 bits, whose products are exact.
+  const V split = hn::Set(d, 4097.0f);
+  const V ca = hn::Mul(a, split), cb = hn::Mul(b, split);
+  const V a_hi = hn::Sub(ca, hn::Sub(ca, a)), b_hi = hn::Sub(cb, hn::Sub(cb, b));
+  const V a_lo = hn::Sub(a, a_hi), b_lo = hn::Sub(b, b_hi);
+  const V err = hn::Add(hn::Sub(hn::Mul(a_hi, b_hi), hi), hn::Mul(a_hi, b_lo));
+  return hn::Add(hn::Add(err, hn::Mul(a_lo, b_hi)), hn::Mul(a_lo, b_lo));
+#endif
+}
+
+// A constant as float hi + lo, for arguments that an exponential amplifies.
+struct Split {
+  float hi, lo;
+};
+constexpr Split split(double v) {
+  return {static_cast<float>(v), static_cast<float>(v - static_cast<float>(v))};
+}
+
+// sigmoid(t + te) and its complement 1 - sigmoid(t + te), each to full relative precision:
+// the complement is never formed by the subtraction 1 - s, which cancels.
+struct SigmoidParts {
+  V s, c;
+};
+HWY_INLINE SigmoidParts SigmoidOf(D d, V t, V te) {
   const V one = hn::Set(d, 1.0f);
-  const V e = hn::Exp(d, ClampExpArg(d, hn::Neg(hn::Abs(x))));
-  const V s = hn::Div(one, hn::Add(one, e));
-  const V r = hn::IfThenElse(x >= hn::Zero(d), s, hn::Mul(e, s));
-  return hn::IfThenElse(hn::IsNaN(x), x, r);
+  const M positive = t >= hn::Zero(d);
+  V e = hn::Exp(d, ClampExpArg(d, hn::Neg(hn::Abs(t))));  // exp(-|t|)
+  e = hn::Mul(e, hn::IfThenElse(positive, hn::Sub(one, te), hn::Add(one, te)));
+  const V r = hn::Div(one, hn::Add(one, e));
+  const V er = hn::Mul(e, r);
+  const M nan = hn::IsNaN(t);
+  return {hn::IfThenElse(nan, t, hn::IfThenElse(positive, r, er)),
+          hn::IfThenElse(nan, t, hn::IfThenElse(positive, er, r))};
+}
+
+HWY_INLINE V Sigmoid(D d, V x) {
+  return SigmoidOf(d, x, hn::Zero(d)).s;
+}
+
+// Keeps arguments finite where the result no longer changes (|x| > 20 saturates gelu).
+HWY_INLINE V ClampMagnitude(D d, V x, float limit) {
+  return hn::Min(hn::Max(x, hn::Set(d, -limit)), hn::Set(d, limit));
 }
 
 // ---------------------------------------------------------------- piecewise-linear family
@@ -131,7 +174,10 @@ struct EluFamily {
 struct SigmoidFn {
   SigmoidFn(D, const Coefficients&) {}
   V Forward(D d, V x) const { return Sigmoid(d, x); }
-  V Backward(D d, V x, V dy) const { return BackwardOutput(d, Sigmoid(d, x), dy); }
+  V Backward(D d, V x, V dy) const {
+    const SigmoidParts p = SigmoidOf(d, x, hn::Zero(d));
+    return hn::Mul(dy, hn::Mul(p.s, p.c));
+  }
   V BackwardOutput(D d, V y, V dy) const {
     return hn::Mul(dy, hn::Mul(y, hn::Sub(hn::Set(d, 1.0f), y)));
   }
@@ -151,33 +197,64 @@ struct TanhFn {
   }
 };
 
+// x Phi(x), Phi(x) = erfc(-x / sqrt(2)) / 2. The argument z = -x / sqrt(2) is carried as
+// z + z_lo, since erfc's relative error grows like 2 z^2 times that of z in the tail.
 struct GeluErf {
+  static constexpr Split kC = split(-ref::kInvSqrt2);
   GeluErf(D, const Coefficients&) {}
   V Cdf(D d, V x) const {
-    const V z = hn::Mul(x, hn::Set(d, static_cast<float>(-ref::kInvSqrt2)));
-    return hn::Mul(hn::Set(d, 0.5f), Erfc(d, z));
+    const V xc = ClampMagnitude(d, x, 20.0f);
+    const V c_hi = hn::Set(d, kC.hi);
+    const V z = hn::Mul(xc, c_hi);
+    const V z_lo = hn::MulAdd(xc, hn::Set(d, kC.lo), ProductError(d, xc, c_hi, z));
+    // erfc(z + z_lo) = erfc(z) (1 - z_lo r), r = 2/sqrt(pi) exp(-z^2) / erfc(z) ~ z + sqrt(z^2 +
+    // 4/pi).
+    const V r = hn::Add(z, hn::Sqrt(hn::MulAdd(z, z, hn::Set(d, static_cast<float>(4 / M_PI)))));
+    const V erfc = hn::Mul(Erfc(d, z), hn::NegMulAdd(z_lo, r, hn::Set(d, 1.0f)));
+    return hn::Mul(hn::Set(d, 0.5f), hn::IfThenElse(hn::IsNaN(x), x, erfc));
   }
   V Forward(D d, V x) const { return hn::Mul(x, Cdf(d, x)); }
   V Backward(D d, V x, V dy) const {
-    const V half_x2 = hn::Mul(hn::Set(d, -0.5f), hn::Mul(x, x));
-    const V pdf = hn::Mul(hn::Set(d, static_cast<float>(ref::kInvSqrt2Pi)),
-                          hn::Exp(d, ClampExpArg(d, half_x2)));
+    // pdf = exp(-x^2 / 2) / sqrt(2 pi), with x^2 carried as x2 + x2_lo.
+    const V xc = ClampMagnitude(d, x, 20.0f);
+    const V x2 = hn::Mul(xc, xc);
+    const V x2_lo = ProductError(d, xc, xc, x2);
+    const V half = hn::Set(d, 0.5f);
+    const V e = hn::Exp(d, ClampExpArg(d, hn::Neg(hn::Mul(half, x2))));
+    const V pdf = hn::Mul(hn::Mul(hn::Set(d, static_cast<float>(ref::kInvSqrt2Pi)), e),
+                          hn::NegMulAdd(half, x2_lo, hn::Set(d, 1.0f)));
     return hn::Mul(dy, hn::MulAdd(x, pdf, Cdf(d, x)));
   }
 };
 
+// x sigmoid(2u), 2u = x (c1 + c3 x^2): the same as x / 2 (1 + tanh(u)) without the cancellation.
+// 2u is carried as t + t_lo: an error in it is multiplied by |2u| in the tail.
 struct GeluTanh {
-  V c1, c3;  // 2u = x (c1 + c3 x^2)
-  GeluTanh(D d, const Coefficients&)
-      : c1(hn::Set(d, static_cast<float>(2 * ref::kSqrt2OverPi))),
-        c3(hn::Set(d, static_cast<float>(2 * ref::kSqrt2OverPi * ref::kGeluTanhCubic))) {}
-  V TwoU(V x) const { return hn::Mul(x, hn::MulAdd(c3, hn::Mul(x, x), c1)); }
-  V Forward(D d, V x) const { return hn::Mul(x, Sigmoid(d, TwoU(x))); }
+  static constexpr Split kC1 = split(2 * ref::kSqrt2OverPi);
+  static constexpr Split kC3 = split(2 * ref::kSqrt2OverPi * ref::kGeluTanhCubic);
+  GeluTanh(D, const Coefficients&) {}
+  SigmoidParts Gate(D d, V x) const {
+    const V xc = ClampMagnitude(d, x, 20.0f);
+    const V c1 = hn::Set(d, kC1.hi), c3 = hn::Set(d, kC3.hi);
+    const V x2 = hn::Mul(xc, xc);
+    const V x2_lo = ProductError(d, xc, xc, x2);
+    const V q = hn::Mul(c3, x2);
+    const V q_lo =
+        hn::MulAdd(hn::Set(d, kC3.lo), x2, hn::MulAdd(c3, x2_lo, ProductError(d, c3, x2, q)));
+    const V p = hn::Add(c1, q);
+    const V bb = hn::Sub(p, c1);
+    const V p_err = hn::Add(hn::Sub(c1, hn::Sub(p, bb)), hn::Sub(q, bb));  // TwoSum
+    const V p_lo = hn::Add(hn::Add(p_err, q_lo), hn::Set(d, kC1.lo));
+    const V t = hn::Mul(xc, p);
+    const V t_lo = hn::MulAdd(xc, p_lo, ProductError(d, xc, p, t));
+    return SigmoidOf(d, hn::IfThenElse(hn::IsNaN(x), x, t), t_lo);
+  }
+  V Forward(D d, V x) const { return hn::Mul(x, Gate(d, x).s); }
   V Backward(D d, V x, V dy) const {
-    const V s = Sigmoid(d, TwoU(x));
-    const V t = hn::Mul(s, hn::Sub(hn::Set(d, 1.0f), s));
-    const V inner_dx = hn::MulAdd(hn::Mul(hn::Set(d, 3.0f), c3), hn::Mul(x, x), c1);
-    return hn::Mul(dy, hn::MulAdd(hn::Mul(x, t), inner_dx, s));
+    const SigmoidParts g = Gate(d, x);
+    const V xc = ClampMagnitude(d, x, 20.0f);
+    const V inner_dx = hn::MulAdd(hn::Set(d, 3 * kC3.hi), hn::Mul(xc, xc), hn::Set(d, kC1.hi));
+    return hn::Mul(dy, hn::MulAdd(hn::Mul(x, hn::Mul(g.s, g.c)), inner_dx, g.s));
   }
 };
 
@@ -185,9 +262,8 @@ struct Silu {
   Silu(D, const Coefficients&) {}
   V Forward(D d, V x) const { return hn::Mul(x, Sigmoid(d, x)); }
   V Backward(D d, V x, V dy) const {
-    const V one = hn::Set(d, 1.0f);
-    const V s = Sigmoid(d, x);
-    return hn::Mul(dy, hn::Mul(s, hn::MulAdd(x, hn::Sub(one, s), one)));
+    const SigmoidParts p = SigmoidOf(d, x, hn::Zero(d));
+    return hn::Mul(dy, hn::Mul(p.s, hn::MulAdd(x, p.c, hn::Set(d, 1.0f))));
   }
 };
 
