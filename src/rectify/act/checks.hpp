@@ -10,19 +10,28 @@
 
 namespace rectify::detail {
 
-[[noreturn]] inline void fail(std::string_view call, std::string_view message) {
-  throw std::invalid_argument(fmt::format("rectify::{}: {}", call, message));
+// The public call being checked, e.g. forward(relu); formatted only when a check fails.
+struct Call {
+  std::string_view what;
+  std::string_view fn = {};
+};
+
+[[noreturn]] inline void fail(const Call& call, std::string_view message) {
+  if (call.fn.empty()) {
+    throw std::invalid_argument(fmt::format("rectify::{}: {}", call.what, message));
+  }
+  throw std::invalid_argument(fmt::format("rectify::{}({}): {}", call.what, call.fn, message));
 }
 
 template <class T>
-void check_data(std::string_view call, std::string_view name, std::span<T> s) {
+void check_data(const Call& call, std::string_view name, std::span<T> s) {
   if (s.data() == nullptr && !s.empty()) {
     fail(call, fmt::format("{} is null but has {} elements", name, s.size()));
   }
 }
 
 template <class T>
-void check_size(std::string_view call, std::string_view name, std::span<T> s, std::size_t expected,
+void check_size(const Call& call, std::string_view name, std::span<T> s, std::size_t expected,
                 std::string_view why) {
   check_data(call, name, s);
   if (s.size() != expected) {
@@ -32,7 +41,7 @@ void check_size(std::string_view call, std::string_view name, std::span<T> s, st
 
 // An output may be exactly an input (in place) or disjoint from it; anything else is an error.
 template <class A, class B>
-void check_no_partial_overlap(std::string_view call, std::string_view in_name, std::span<A> in,
+void check_no_partial_overlap(const Call& call, std::string_view in_name, std::span<A> in,
                               std::string_view out_name, std::span<B> out) {
   if (in.empty() || out.empty()) return;
   const auto* in_begin = reinterpret_cast<const std::byte*>(in.data());

@@ -43,7 +43,7 @@ std::string layout_text(const ChannelLayout& l) {
 }  // namespace
 
 void crelu_forward(std::span<const float> x, ChannelLayout layout, std::span<float> y) {
-  constexpr std::string_view call = "crelu_forward";
+  const detail::Call call{"crelu_forward"};
   detail::check_size(call, "x", x, layout.size(), layout_text(layout));
   detail::check_size(call, "y", y, 2 * x.size(), "twice the size of x");
   if (!x.empty() && std::span<const float>(y).data() < x.data() + x.size() &&
@@ -61,7 +61,7 @@ void crelu_forward(std::span<const float> x, ChannelLayout layout, std::span<flo
 
 void crelu_backward(std::span<const float> x, std::span<const float> dy, ChannelLayout layout,
                     std::span<float> dx) {
-  constexpr std::string_view call = "crelu_backward";
+  const detail::Call call{"crelu_backward"};
   detail::check_size(call, "x", x, layout.size(), layout_text(layout));
   detail::check_size(call, "dy", dy, 2 * x.size(), "twice the size of x");
   detail::check_size(call, "dx", dx, x.size(), "the size of x");

@@ -19,7 +19,7 @@ using detail::Pass;
 constexpr std::size_t kPiece = 16384;      // elements of one channel block per task
 constexpr std::size_t kRowsPerTask = 256;  // NHWC rows per task
 
-void check_layout(std::string_view call, std::span<const float> x, std::span<const float> slopes,
+void check_layout(const detail::Call& call, std::span<const float> x, std::span<const float> slopes,
                   const ChannelLayout& layout) {
   detail::check_size(call, "x", x, layout.size(),
                      fmt::format("layout {}x{}x{}", layout.outer, layout.channels, layout.inner));
@@ -56,7 +56,7 @@ bool parallel(std::size_t n) {
 
 void prelu_forward(std::span<const float> x, std::span<const float> slopes, ChannelLayout layout,
                    std::span<float> y) {
-  constexpr std::string_view call = "prelu_forward";
+  const detail::Call call{"prelu_forward"};
   check_layout(call, x, slopes, layout);
   detail::check_size(call, "y", y, x.size(), "the size of x");
   detail::check_no_partial_overlap(call, "x", x, "y", y);
@@ -89,7 +89,7 @@ void prelu_forward(std::span<const float> x, std::span<const float> slopes, Chan
 void prelu_backward(std::span<const float> x, std::span<const float> slopes,
                     std::span<const float> dy, ChannelLayout layout, std::span<float> dx,
                     std::span<float> dslopes) {
-  constexpr std::string_view call = "prelu_backward";
+  const detail::Call call{"prelu_backward"};
   check_layout(call, x, slopes, layout);
   detail::check_size(call, "dy", dy, x.size(), "the size of x");
   detail::check_size(call, "dx", dx, x.size(), "the size of x");

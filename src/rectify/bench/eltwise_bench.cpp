@@ -1,0 +1,194 @@
+#include "rectify/bench/eltwise_bench.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <stdexcept>
+
+#include "rectify/act/crelu.hpp"
+#include "rectify/act/kernels.hpp"
+#include "rectify/act/prelu.hpp"
+#include "rectify/act/simd_target.hpp"
+#include "rectify/act/threads.hpp"
+
+namespace rectify::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Median seconds per call of fn, each repetition running enough calls to last min_seconds.
+template <class Fn>
+double time_call(const Fn& fn, const Options& o) {
+  fn();  // warm caches and threads
+  std::size_t calls = 1;
+  while (true) {
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < calls; ++i) fn();
+    const double s = std::chrono::duration<double>(Clock::now() - start).count();
+    if (s >= o.min_seconds || calls > (std::size_t{1} << 30)) break;
+    calls *= 2;
+  }
+  std::vector<double> times;
+  for (int r = 0; r < o.repetitions; ++r) {
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < calls; ++i) fn();
+    times.push_back(std::chrono::duration<double>(Clock::now() - start).count() /
+                    static_cast<double>(calls));
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return times[times.size() / 2];
+}
+
+// A copy split over the same threads as the kernels.
+void parallel_copy(const float* src, float* dst, std::size_t n, int threads) {
+  const std::size_t pieces = static_cast<std::size_t>(n >= kParallelThreshold ? threads : 1);
+  const std::size_t step = (n + pieces - 1) / pieces;
+#pragma omp parallel for num_threads(static_cast<int>(pieces)) schedule(static)
+  for (std::size_t p = 0; p < pieces; ++p) {
+    const std::size_t begin = std::min(n, p * step), end = std::min(n, begin + step);
+    std::memcpy(dst + begin, src + begin, (end - begin) * sizeof(float));
+  }
+}
+
+// Bytes read and written by one call (no write-allocate traffic counted).
+double bytes_moved(const Case& c) {
+  const double n = static_cast<double>(c.size);
+  const bool crelu = c.activation.fn() == Fn::crelu;
+  switch (c.pass) {
+    case Pass::forward:
+      return crelu ? 12 * n : 8 * n;
+    case Pass::backward:
+      return crelu ? 16 * n : 12 * n;
+    case Pass::backward_output:
+      return 12 * n;
+    case Pass::forward_mask:
+    case Pass::backward_mask:
+      return 8 * n + n / 8;
+  }
+  return 0;
+}
+
+// The channel layout the prelu benchmark uses: NCHW with 32 channels.
+ChannelLayout prelu_layout(std::size_t n) {
+  return n % 32 == 0 ? ChannelLayout{1, 32, n / 32} : ChannelLayout{1, 1, n};
+}
+
+}  // namespace
+
+std::string_view pass_name(Pass p) {
+  switch (p) {
+    case Pass::forward:
+      return "forward";
+    case Pass::backward:
+      return "backward";
+    case Pass::backward_output:
+      return "backward_output";
+    case Pass::forward_mask:
+      return "forward_mask";
+    case Pass::backward_mask:
+      return "backward_mask";
+  }
+  return "?";
+}
+
+Pass parse_pass(std::string_view name) {
+  for (Pass p : kAllPasses) {
+    if (pass_name(p) == name) return p;
+  }
+  throw std::invalid_argument(fmt::format(
+      "unknown pass '{}'; known: forward, backward, backward_output, forward_mask, "
+      "backward_mask",
+      name));
+}
+
+bool supports(const Activation& a, Pass p) {
+  switch (p) {
+    case Pass::forward:
+    case Pass::backward:
+      return true;
+    case Pass::backward_output:
+      return a.has_backward_from_output();
+    case Pass::forward_mask:
+    case Pass::backward_mask:
+      return a.has_mask();
+  }
+  return false;
+}
+
+Result run(const Case& c, const Options& options) {
+  if (!supports(c.activation, c.pass)) {
+    throw std::invalid_argument(fmt::format("{} has no {} pass", c.activation.to_string(),
+                                            pass_name(c.pass)));
+  }
+  const std::size_t n = c.size;
+  const bool crelu = c.activation.fn() == Fn::crelu;
+  std::vector<float> x(n), dy(crelu ? 2 * n : n), out(crelu ? 2 * n : n), y(n);
+  std::vector<std::uint8_t> mask(mask_bytes(n));
+  std::mt19937 rng(42);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  for (auto& v : x) v = normal(rng);
+  for (auto& v : dy) v = normal(rng);
+  set_num_threads(c.threads);
+  const Activation& a = c.activation;
+  forward(a, x, crelu ? std::span<float>(out) : std::span<float>(y));
+  if (a.has_mask()) forward_with_mask(a, x, y, mask);
+  const std::vector<float> slopes(32, 0.25f);
+
+  std::function<void()> call;
+  const bool prelu = a.fn() == Fn::prelu;
+  switch (c.pass) {
+    case Pass::forward:
+      call = prelu ? std::function<void()>([&] { prelu_forward(x, slopes, prelu_layout(n), out); })
+                   : [&] { forward(a, x, out); };
+      break;
+    case Pass::backward:
+      call = prelu ? std::function<void()>([&] {
+        float ds[32];
+        const auto l = prelu_layout(n);
+        prelu_backward(x, std::span(slopes).first(l.channels), dy, l, out,
+                       std::span(ds, l.channels));
+      })
+                   : [&] { backward(a, x, dy, std::span(out).first(n)); };
+      break;
+    case Pass::backward_output:
+      call = [&] { backward_from_output(a, y, dy, out); };
+      break;
+    case Pass::forward_mask:
+      call = [&] { forward_with_mask(a, x, out, mask); };
+      break;
+    case Pass::backward_mask:
+      call = [&] { backward_from_mask(a, mask, dy, out); };
+      break;
+  }
+  Result r{.c = c, .target = simd::current_target()};
+  r.seconds = time_call(call, options);
+  const double copy_seconds =
+      time_call([&] { parallel_copy(x.data(), y.data(), n, c.threads); }, options);
+  set_num_threads(0);
+  r.gelem_per_s = static_cast<double>(n) / r.seconds / 1e9;
+  r.gb_per_s = bytes_moved(c) / r.seconds / 1e9;
+  r.copy_gb_per_s = 8.0 * static_cast<double>(n) / copy_seconds / 1e9;
+  r.ratio_to_copy = r.gb_per_s / r.copy_gb_per_s;
+  return r;
+}
+
+std::string to_json(const Result& r) {
+  nlohmann::ordered_json j;
+  j["fn"] = std::string(r.c.activation.name());
+  j["spec"] = r.c.activation.to_string();
+  j["pass"] = std::string(pass_name(r.c.pass));
+  j["size"] = r.c.size;
+  j["threads"] = r.c.threads;
+  j["target"] = r.target;
+  j["seconds"] = r.seconds;
+  j["gelem_per_s"] = r.gelem_per_s;
+  j["gb_per_s"] = r.gb_per_s;
+  j["copy_gb_per_s"] = r.copy_gb_per_s;
+  j["ratio_to_copy"] = r.ratio_to_copy;
+  return j.dump();
+}
+
+}  // namespace rectify::bench

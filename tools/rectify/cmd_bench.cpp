@@ -1,0 +1,82 @@
+// rectify bench: elements/s and GB/s of each kernel, against a plain copy measured in the same run.
+#include <fmt/format.h>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "rectify/bench/eltwise_bench.hpp"
+#include "rectify/rectify.hpp"
+
+namespace rectify::cli {
+
+Action add_bench(CLI::App& app) {
+  struct Args {
+    std::vector<std::string> fns, passes;
+    std::vector<std::size_t> sizes;
+    std::vector<int> threads{1};
+    std::string target;
+    bool json = false, quick = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("bench", "Benchmark the kernels against copy bandwidth");
+  cmd->add_option("--fn", args->fns, "Function specs (default: every function)");
+  cmd->add_option("--pass", args->passes,
+                  "forward | backward | backward_output | forward_mask | backward_mask "
+                  "(default: every pass the function has)");
+  cmd->add_option("--size", args->sizes,
+                  "Elements (default: 4096 65536 1048576 16777216 67108864)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", args->threads, "Thread counts (default: 1)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--target", args->target, "Pin a SIMD target (see `rectify info`)");
+  cmd->add_flag("--json", args->json, "One JSON object per line");
+  cmd->add_flag("--quick", args->quick, "Shorter measurements");
+  return [args] {
+    if (!args->target.empty()) simd::force_target(args->target);
+    std::vector<Activation> fns;
+    if (args->fns.empty()) {
+      for (const auto& f : registry()) fns.emplace_back(f.fn);
+    } else {
+      for (const auto& s : args->fns) fns.push_back(Activation::parse(s));
+    }
+    std::vector<bench::Pass> passes;
+    for (const auto& p : args->passes) passes.push_back(bench::parse_pass(p));
+    const bool all_passes = passes.empty();
+    if (all_passes) passes.assign(std::begin(bench::kAllPasses), std::end(bench::kAllPasses));
+    auto sizes = args->sizes;
+    if (sizes.empty()) sizes = {4096, 65536, 1 << 20, 1 << 24, 1 << 26};
+    const bench::Options options{.min_seconds = args->quick ? 0.005 : 0.02,
+                                 .repetitions = args->quick ? 3 : 5};
+    if (!args->json) {
+      fmt::print("{:<12} {:<16} {:>10} {:>3} {:>8} {:>9} {:>8} {:>8} {:>7}\n", "fn", "pass",
+                 "size", "thr", "target", "Gelem/s", "GB/s", "copy", "ratio");
+    }
+    for (const auto& a : fns) {
+      for (const auto pass : passes) {
+        if (!bench::supports(a, pass)) {
+          if (!all_passes) {
+            fmt::print(stderr, "rectify: {} has no {} pass; skipped\n", a.to_string(),
+                       bench::pass_name(pass));
+          }
+          continue;
+        }
+        for (const auto size : sizes) {
+          for (const int t : args->threads) {
+            const auto r = bench::run({a, pass, size, t}, options);
+            if (args->json) {
+              fmt::print("{}\n", bench::to_json(r));
+            } else {
+              fmt::print("{:<12} {:<16} {:>10} {:>3} {:>8} {:>9.2f} {:>8.1f} {:>8.1f} {:>7.2f}\n",
+                         a.name(), bench::pass_name(pass), size, t, r.target, r.gelem_per_s,
+                         r.gb_per_s, r.copy_gb_per_s, r.ratio_to_copy);
+            }
+            std::fflush(stdout);
+          }
+        }
+      }
+    }
+    return 0;
+  };
+}
+
+}  // namespace rectify::cli
