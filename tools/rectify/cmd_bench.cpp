@@ -23,8 +23,7 @@ Action add_bench(CLI::App& app) {
   cmd->add_option("--pass", args->passes,
                   "forward | backward | backward_output | forward_mask | backward_mask "
                   "(default: every pass the function has)");
-  cmd->add_option("--size", args->sizes,
-                  "Elements (default: 4096 65536 1048576 16777216 67108864)")
+  cmd->add_option("--size", args->sizes, "Elements (default: 4096 65536 1048576 16777216 67108864)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--threads", args->threads, "Thread counts (default: 1)")
       ->check(CLI::PositiveNumber);
@@ -48,8 +47,8 @@ Action add_bench(CLI::App& app) {
     const bench::Options options{.min_seconds = args->quick ? 0.005 : 0.02,
                                  .repetitions = args->quick ? 3 : 5};
     if (!args->json) {
-      fmt::print("{:<12} {:<16} {:>10} {:>3} {:>8} {:>9} {:>8} {:>8} {:>7}\n", "fn", "pass",
-                 "size", "thr", "target", "Gelem/s", "GB/s", "copy", "ratio");
+      fmt::print("{:<12} {:<16} {:>10} {:>3} {:>8} {:>9} {:>8} {:>8} {:>7}\n", "fn", "pass", "size",
+                 "thr", "target", "Gelem/s", "GB/s", "copy", "ratio");
     }
     for (const auto& a : fns) {
       for (const auto pass : passes) {

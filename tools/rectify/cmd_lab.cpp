@@ -25,9 +25,10 @@ Action add_lab(CLI::App& app) {
       fmt::print("{:<11} {:<62} {:>9.2f} {:>9.2f}\n", f.name, f.formula, fwd.gelem_per_s,
                  bwd.gelem_per_s);
     }
-    fmt::print("\nOne thread, 65536 floats in cache. `rectify list` shows derivatives and "
-               "parameters;\n`rectify bench` measures every pass and size against copy "
-               "bandwidth.\n");
+    fmt::print(
+        "\nOne thread, 65536 floats in cache. `rectify list` shows derivatives and "
+        "parameters;\n`rectify bench` measures every pass and size against copy "
+        "bandwidth.\n");
     return 0;
   };
 }

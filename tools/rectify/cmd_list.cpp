@@ -40,7 +40,7 @@ Action add_list(CLI::App& app) {
         fmt::print("{:<11} {} = {} in {}: {}\n", "", p.name, p.default_value, p.range_text(),
                    p.doc);
       }
-      std::string saves = a.has_mask() ? "1-bit mask, output or input"
+      std::string saves = a.has_mask()                   ? "1-bit mask, output or input"
                           : a.has_backward_from_output() ? "output or input"
                                                          : "input";
       fmt::print("{:<11} backward from: {}; {}; init {}\n\n", "", saves,

@@ -1,8 +1,8 @@
 // rectify: the command line. See `rectify --help` and README.md.
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
-#include <fmt/format.h>
 #include <utility>
 #include <vector>
 

@@ -44,7 +44,9 @@ void run(const KernelCall& call, std::size_t n) {
       n, [&](std::size_t begin, std::size_t end) { detail::run_kernel(call, begin, end); });
 }
 
-detail::Call call_name(std::string_view what, const Activation& a) { return {what, a.name()}; }
+detail::Call call_name(std::string_view what, const Activation& a) {
+  return {what, a.name()};
+}
 
 }  // namespace
 

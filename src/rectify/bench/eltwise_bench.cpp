@@ -1,9 +1,9 @@
 #include "rectify/bench/eltwise_bench.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
@@ -46,7 +46,7 @@ double time_call(const Fn& fn, const Options& o) {
 void parallel_copy(const float* src, float* dst, std::size_t n, int threads) {
   const std::size_t pieces = static_cast<std::size_t>(n >= kParallelThreshold ? threads : 1);
   const std::size_t step = (n + pieces - 1) / pieces;
-#pragma omp parallel for num_threads(static_cast<int>(pieces)) schedule(static)
+#pragma omp parallel for num_threads(static_cast <int>(pieces)) schedule(static)
   for (std::size_t p = 0; p < pieces; ++p) {
     const std::size_t begin = std::min(n, p * step), end = std::min(n, begin + step);
     std::memcpy(dst + begin, src + begin, (end - begin) * sizeof(float));
@@ -98,10 +98,10 @@ Pass parse_pass(std::string_view name) {
   for (Pass p : kAllPasses) {
     if (pass_name(p) == name) return p;
   }
-  throw std::invalid_argument(fmt::format(
-      "unknown pass '{}'; known: forward, backward, backward_output, forward_mask, "
-      "backward_mask",
-      name));
+  throw std::invalid_argument(
+      fmt::format("unknown pass '{}'; known: forward, backward, backward_output, forward_mask, "
+                  "backward_mask",
+                  name));
 }
 
 bool supports(const Activation& a, Pass p) {
@@ -120,8 +120,8 @@ bool supports(const Activation& a, Pass p) {
 
 Result run(const Case& c, const Options& options) {
   if (!supports(c.activation, c.pass)) {
-    throw std::invalid_argument(fmt::format("{} has no {} pass", c.activation.to_string(),
-                                            pass_name(c.pass)));
+    throw std::invalid_argument(
+        fmt::format("{} has no {} pass", c.activation.to_string(), pass_name(c.pass)));
   }
   const std::size_t n = c.size;
   const bool crelu = c.activation.fn() == Fn::crelu;
