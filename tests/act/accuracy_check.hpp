@@ -1,0 +1,119 @@
+// The accuracy check shared by the sampled and the exhaustive ULP tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace rectify {
+namespace testing {
+
+inline std::vector<Activation> smooth_cases() {
+  std::vector<Activation> cases;
+  for (const char* spec : {"elu", "elu:0.5", "elu:0", "selu", "celu", "celu:2", "sigmoid", "tanh",
+                           "gelu_erf", "gelu_tanh", "silu", "softplus", "softplus:2,10"}) {
+    cases.push_back(Activation::parse(spec));
+  }
+  return cases;
+}
+
+// Inputs: every `stride`-th bit pattern from `first`, plus the special values.
+inline std::vector<float> bit_patterns(std::uint64_t first, std::uint64_t last,
+                                       std::uint64_t stride) {
+  std::vector<float> x;
+  for (std::uint64_t b = first; b < last; b += stride) {
+    x.push_back(std::bit_cast<float>(static_cast<std::uint32_t>(b)));
+  }
+  for (float s : special_values()) x.push_back(s);
+  return x;
+}
+
+// The contract (README, "Accuracy"): N ULP where |f(x)| >= 2^-100; below that, in the far
+// tail where intermediates underflow, the error is at most FLT_MIN absolute.
+inline constexpr double kTinyResult = 0x1p-100;
+inline std::int64_t value_error(float got, float want) {
+  if (std::fabs(want) < kTinyResult && !std::isnan(got)) {
+    return std::fabs(static_cast<double>(got) - want) <= FLT_MIN ? 0 : ulp_distance(got, want);
+  }
+  return ulp_distance(got, want);
+}
+
+struct Worst {
+  std::int64_t ulp = 0;
+  float x = 0, got = 0, want = 0;
+  void update(std::int64_t u, float xi, float g, float w) {
+    if (u > ulp) *this = {u, xi, g, w};
+  }
+  std::string text() const {
+    return std::to_string(ulp) + " ULP at x = " + describe(x) + ": got " + describe(got) +
+           ", want " + describe(want);
+  }
+};
+
+// Backward error in ULP, forgiving up to the bound in units of |dy| * FLT_EPSILON.
+inline std::int64_t gradient_error(float got, float want, float dy, int bound) {
+  const auto ulp = value_error(got, want);
+  if (ulp <= bound || std::isnan(got) || std::isnan(want)) return ulp;
+  const double abs_err = std::fabs(static_cast<double>(got) - static_cast<double>(want));
+  return abs_err <= bound * static_cast<double>(FLT_EPSILON) * std::fabs(dy) ? bound : ulp;
+}
+
+inline void check_accuracy(const Activation& a, const std::vector<float>& x,
+                           bool every_target = true) {
+  const auto& meta = info(a.fn());
+  const std::size_t n = x.size();
+  std::vector<float> y(n), dx(n), dy(n);
+  for (std::size_t i = 0; i < n; ++i)
+    dy[i] = (i % 3 == 0) ? 1.0f : 0.75f - 0.001f * static_cast<float>(i % 1000);
+  const auto check = [&] {
+    forward(a, x, y);
+    Worst fwd;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float want = static_cast<float>(ref::forward(a, static_cast<double>(x[i])));
+      fwd.update(value_error(y[i], want), x[i], y[i], want);
+    }
+    EXPECT_LE(fwd.ulp, meta.max_ulp_forward) << a.to_string() << " forward: " << fwd.text();
+
+    backward(a, x, dy, dx);
+    Worst bwd;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float want = static_cast<float>(
+          ref::backward(a, static_cast<double>(x[i]), static_cast<double>(dy[i])));
+      bwd.update(gradient_error(dx[i], want, dy[i], meta.max_ulp_backward), x[i], dx[i], want);
+    }
+    EXPECT_LE(bwd.ulp, meta.max_ulp_backward) << a.to_string() << " backward: " << bwd.text();
+
+    if (a.has_backward_from_output()) {
+      backward_from_output(a, y, dy, dx);
+      Worst out;
+      for (std::size_t i = 0; i < n; ++i) {
+        const float want = static_cast<float>(
+            ref::backward_from_output(a, static_cast<double>(y[i]), static_cast<double>(dy[i])));
+        out.update(gradient_error(dx[i], want, dy[i], meta.max_ulp_backward), y[i], dx[i], want);
+      }
+      EXPECT_LE(out.ulp, meta.max_ulp_backward)
+          << a.to_string() << " backward_from_output (x is y here): " << out.text();
+    }
+  };
+  if (every_target) {
+    for_each_target([&](const std::string&) { check(); });
+  } else {
+    check();
+  }
+}
+
+inline std::string case_name(const ::testing::TestParamInfo<Activation>& info) {
+  std::string s = info.param.to_string();
+  for (char& c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return s;
+}
+
+}  // namespace testing
+}  // namespace rectify
