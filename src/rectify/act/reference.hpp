@@ -91,7 +91,8 @@ T forward(const Activation& a, T x) {
     case Fn::selu:
     case Fn::celu: {
       const auto c = elu_coefficients<T>(fn, a);
-      return x <= T(0) ? c.neg * std::expm1(x * c.in) : x * c.pos;
+      // + 0 makes f(-0.0) = +0, as PyTorch's exp(x) - 1 gives.
+      return x <= T(0) ? c.neg * std::expm1(x * c.in) + T(0) : x * c.pos;
     }
     case Fn::relu6:
       return x < T(0) ? T(0) : (x > T(6) ? T(6) : x);

@@ -158,7 +158,7 @@ struct EluFamily {
         in_neg(hn::Set(d, k.c2 * k.c1)) {}
   V NegativeArg(D d, V x) const { return ClampExpArg(d, hn::Mul(hn::Min(x, hn::Zero(d)), in)); }
   V Forward(D d, V x) const {
-    const V negative = hn::Mul(neg, hn::Expm1(d, NegativeArg(d, x)));
+    const V negative = hn::Add(hn::Mul(neg, hn::Expm1(d, NegativeArg(d, x))), hn::Zero(d));
     return hn::IfThenElse(x <= hn::Zero(d), negative, hn::Mul(x, pos));
   }
   V Backward(D d, V x, V dy) const {
