@@ -13,8 +13,8 @@ Action add_info(CLI::App& app) {
     fmt::print("rectify 0.1.0\n");
     fmt::print("SIMD target: {}\n", simd::current_target());
     fmt::print("available targets: {}\n", fmt::join(simd::available_targets(), ", "));
-    fmt::print("threads: {} (spans under {} elements use one)\n", num_threads(),
-               kParallelThreshold);
+    fmt::print("threads: {} (spans under {} elements, {} for exp-based functions, use one)\n",
+               num_threads(), kParallelThreshold, kParallelThresholdSmooth);
     return 0;
   };
 }

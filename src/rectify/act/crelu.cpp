@@ -16,7 +16,8 @@ using detail::KernelCall;
 void run_slices(KernelCall call, const ChannelLayout& layout, std::size_t n_inputs) {
   const std::size_t block = layout.channels * layout.inner;
   if (layout.outer == 1) {
-    detail::parallel_for(block, [&](std::size_t b, std::size_t e) { run_kernel(call, b, e); });
+    detail::parallel_for(block, kParallelThreshold,
+                         [&](std::size_t b, std::size_t e) { run_kernel(call, b, e); });
     return;
   }
   const bool parallel = layout.size() >= kParallelThreshold && num_threads() > 1;

@@ -40,8 +40,9 @@ using detail::KernelCall;
 using detail::Pass;
 
 void run(const KernelCall& call, std::size_t n) {
-  detail::parallel_for(
-      n, [&](std::size_t begin, std::size_t end) { detail::run_kernel(call, begin, end); });
+  detail::parallel_for(n, parallel_threshold(call.fn), [&](std::size_t begin, std::size_t end) {
+    detail::run_kernel(call, begin, end);
+  });
 }
 
 detail::Call call_name(std::string_view what, const Activation& a) {

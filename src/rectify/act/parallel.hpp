@@ -11,11 +11,11 @@
 namespace rectify::detail {
 
 // body(begin, end) over contiguous pieces; pieces start at multiples of 64 so that mask bytes
-// are never shared between threads. Small n runs inline on the calling thread.
+// are never shared between threads. n below `threshold` runs inline on the calling thread.
 template <class Body>
-void parallel_for(std::size_t n, const Body& body) {
+void parallel_for(std::size_t n, std::size_t threshold, const Body& body) {
   const int threads = num_threads();
-  if (threads <= 1 || n < kParallelThreshold) {
+  if (threads <= 1 || n < threshold) {
     body(std::size_t{0}, n);
     return;
   }

@@ -1,7 +1,9 @@
 #include "rectify/act/threads.hpp"
 
 #include <omp.h>
+
 #include <atomic>
+#include "rectify/act/registry.hpp"
 
 namespace rectify {
 namespace {
@@ -15,6 +17,10 @@ void set_num_threads(int n) {
 int num_threads() {
   const int n = requested.load(std::memory_order_relaxed);
   return n > 0 ? n : omp_get_max_threads();
+}
+
+std::size_t parallel_threshold(Fn fn) {
+  return info(fn).piecewise_linear ? kParallelThreshold : kParallelThresholdSmooth;
 }
 
 }  // namespace rectify

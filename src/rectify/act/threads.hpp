@@ -3,14 +3,20 @@
 
 #include <cstddef>
 
+#include "rectify/act/activation.hpp"
+
 namespace rectify {
 
 // Threads used for large spans; defaults to OpenMP's maximum. n < 1 restores the default.
 void set_num_threads(int n);
 int num_threads();
 
-// Spans shorter than this stay on one thread: below it, starting threads costs more than the
-// work (measured with `rectify bench --threads 2`; see README "Threads").
-inline constexpr std::size_t kParallelThreshold = std::size_t{1} << 17;
+// Spans shorter than these stay on one thread: below them, waking a second thread costs about
+// what it saves. Measured with bench/thread_threshold (README, "Threads"): on 2 cores relu gains
+// 1.3x from a second thread at 16K elements and nothing at 4K; elu (ten times the work per
+// element) gains 1.5x at 4K. The thresholds sit at twice those sizes, for margin.
+inline constexpr std::size_t kParallelThreshold = 32768;       // piecewise-linear family
+inline constexpr std::size_t kParallelThresholdSmooth = 8192;  // exp-based functions
+std::size_t parallel_threshold(Fn fn);
 
 }  // namespace rectify

@@ -45,6 +45,10 @@ double time_call(const Fn& fn, const Options& o) {
 // A copy split over the same threads as the kernels.
 void parallel_copy(const float* src, float* dst, std::size_t n, int threads) {
   const std::size_t pieces = static_cast<std::size_t>(n >= kParallelThreshold ? threads : 1);
+  if (pieces == 1) {  // no OpenMP region for work that stays on one thread, as in the kernels
+    std::memcpy(dst, src, n * sizeof(float));
+    return;
+  }
   const std::size_t step = (n + pieces - 1) / pieces;
 #pragma omp parallel for num_threads(static_cast <int>(pieces)) schedule(static)
   for (std::size_t p = 0; p < pieces; ++p) {
