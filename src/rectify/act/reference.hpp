@@ -103,7 +103,7 @@ T forward(const Activation& a, T x) {
     case Fn::tanh:
       return std::tanh(x);
     case Fn::gelu_erf:
-      return T(0.5) * x * std::erfc(-x * T(kInvSqrt2));
+      return T(0.5) * x * std::erfc(-x * T(kInvSqrt2)) + T(0);  // gelu(-0.0) = +0, as PyTorch
     case Fn::gelu_tanh:
       return x * sigmoid(gelu_tanh_inner(x));
     case Fn::silu:
@@ -130,7 +130,7 @@ T backward(const Activation& a, T x, T dy) {
     case Fn::selu:
     case Fn::celu: {
       const auto c = elu_coefficients<T>(fn, a);
-      return x <= T(0) ? dy * (c.in * c.neg) * std::exp(x * c.in) : dy * c.pos;
+      return x > T(0) ? dy * c.pos : dy * (c.in * c.neg) * std::exp(x * c.in);  // NaN: NaN
     }
     case Fn::relu6:
       return (x <= T(0) || x >= T(6)) ? T(0) : dy;
@@ -183,7 +183,7 @@ T backward_from_output(const Activation& a, T y, T dy) {
     case Fn::selu:
     case Fn::celu: {
       const auto c = elu_coefficients<T>(fn, a);
-      return y <= T(0) ? dy * c.in * (y + c.neg) : dy * c.pos;
+      return y > T(0) ? dy * c.pos : dy * c.in * (y + c.neg);
     }
     case Fn::relu6:
       return (y <= T(0) || y >= T(6)) ? T(0) : dy;

@@ -8,6 +8,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "hwy/aligned_allocator.h"
 #include "rectify/act/crelu.hpp"
 #include "rectify/act/kernels.hpp"
 #include "rectify/act/prelu.hpp"
@@ -57,24 +58,6 @@ void parallel_copy(const float* src, float* dst, std::size_t n, int threads) {
   }
 }
 
-// Bytes read and written by one call (no write-allocate traffic counted).
-double bytes_moved(const Case& c) {
-  const double n = static_cast<double>(c.size);
-  const bool crelu = c.activation.fn() == Fn::crelu;
-  switch (c.pass) {
-    case Pass::forward:
-      return crelu ? 12 * n : 8 * n;
-    case Pass::backward:
-      return crelu ? 16 * n : 12 * n;
-    case Pass::backward_output:
-      return 12 * n;
-    case Pass::forward_mask:
-    case Pass::backward_mask:
-      return 8 * n + n / 8;
-  }
-  return 0;
-}
-
 // The channel layout the prelu benchmark uses: NCHW with 32 channels.
 ChannelLayout prelu_layout(std::size_t n) {
   return n % 32 == 0 ? ChannelLayout{1, 32, n / 32} : ChannelLayout{1, 1, n};
@@ -122,58 +105,98 @@ bool supports(const Activation& a, Pass p) {
   return false;
 }
 
-Result run(const Case& c, const Options& options) {
-  if (!supports(c.activation, c.pass)) {
-    throw std::invalid_argument(
-        fmt::format("{} has no {} pass", c.activation.to_string(), pass_name(c.pass)));
+Workload::Buffer Workload::allocate(std::size_t n) {
+  auto p = hwy::AllocateAligned<float>(std::max<std::size_t>(n, 1));
+  std::shared_ptr<float[]> shared(p.release(),
+                                  [](float* f) { hwy::FreeAlignedBytes(f, nullptr, nullptr); });
+  return {shared, std::span<float>(shared.get(), n)};
+}
+
+Workload::Workload(const Case& c) : case_(c) {
+  const Activation& a = c.activation;
+  if (!supports(a, c.pass)) {
+    throw std::invalid_argument(fmt::format("{} has no {} pass", a.to_string(), pass_name(c.pass)));
   }
   const std::size_t n = c.size;
-  const bool crelu = c.activation.fn() == Fn::crelu;
-  std::vector<float> x(n), dy(crelu ? 2 * n : n), out(crelu ? 2 * n : n), y(n);
-  std::vector<std::uint8_t> mask(mask_bytes(n));
+  const bool crelu = a.fn() == Fn::crelu;
+  x_ = allocate(n);
+  dy_ = allocate(crelu ? 2 * n : n);
+  out_ = allocate(crelu ? 2 * n : n);
+  y_ = allocate(n);
+  mask_.resize(mask_bytes(n));
   std::mt19937 rng(42);
   std::normal_distribution<float> normal(0.0f, 2.0f);
-  for (auto& v : x) v = normal(rng);
-  for (auto& v : dy) v = normal(rng);
-  set_num_threads(c.threads);
-  const Activation& a = c.activation;
-  forward(a, x, crelu ? std::span<float>(out) : std::span<float>(y));
-  if (a.has_mask()) forward_with_mask(a, x, y, mask);
-  const std::vector<float> slopes(32, 0.25f);
+  for (auto& v : x_.span) v = normal(rng);
+  for (auto& v : dy_.span) v = normal(rng);
+  forward(a, x_.span, crelu ? out_.span : y_.span);
+  if (a.has_mask()) forward_with_mask(a, x_.span, y_.span, mask_);
+  const auto layout = prelu_layout(n);
+  slopes_.assign(layout.channels, 0.25f);
+  dslopes_.resize(layout.channels);
 
-  std::function<void()> call;
-  const bool prelu = a.fn() == Fn::prelu;
+  const std::span<const float> x = x_.span, dy = dy_.span, y = y_.span;
+  const std::span<float> out = out_.span;
   switch (c.pass) {
     case Pass::forward:
-      call = prelu ? std::function<void()>([&] { prelu_forward(x, slopes, prelu_layout(n), out); })
-                   : [&] { forward(a, x, out); };
+      if (a.fn() == Fn::prelu) {
+        call_ = [this, x, out, layout] { prelu_forward(x, slopes_, layout, out); };
+      } else {
+        call_ = [a, x, out] { forward(a, x, out); };
+      }
       break;
     case Pass::backward:
-      call = prelu ? std::function<void()>([&] {
-        float ds[32];
-        const auto l = prelu_layout(n);
-        prelu_backward(x, std::span(slopes).first(l.channels), dy, l, out,
-                       std::span(ds, l.channels));
-      })
-                   : [&] { backward(a, x, dy, std::span(out).first(n)); };
+      if (a.fn() == Fn::prelu) {
+        call_ = [this, x, dy, out, layout] {
+          prelu_backward(x, slopes_, dy, layout, out, dslopes_);
+        };
+      } else {
+        call_ = [a, x, dy, out, n] { backward(a, x, dy, out.first(n)); };
+      }
       break;
     case Pass::backward_output:
-      call = [&] { backward_from_output(a, y, dy, out); };
+      call_ = [a, y, dy, out] { backward_from_output(a, y, dy, out); };
       break;
     case Pass::forward_mask:
-      call = [&] { forward_with_mask(a, x, out, mask); };
+      call_ = [this, a, x, out] { forward_with_mask(a, x, out, mask_); };
       break;
     case Pass::backward_mask:
-      call = [&] { backward_from_mask(a, mask, dy, out); };
+      call_ = [this, a, dy, out] { backward_from_mask(a, mask_, dy, out); };
       break;
   }
+}
+
+double Workload::bytes_moved() const {
+  const double n = static_cast<double>(case_.size);
+  const bool crelu = case_.activation.fn() == Fn::crelu;
+  switch (case_.pass) {
+    case Pass::forward:
+      return crelu ? 12 * n : 8 * n;
+    case Pass::backward:
+      return crelu ? 16 * n : 12 * n;
+    case Pass::backward_output:
+      return 12 * n;
+    case Pass::forward_mask:
+    case Pass::backward_mask:
+      return 8 * n + n / 8;
+  }
+  return 0;
+}
+
+Result run(const Case& c, const Options& options) {
+  set_num_threads(c.threads);
+  const Workload work(c);
   Result r{.c = c, .target = simd::current_target()};
-  r.seconds = time_call(call, options);
+  r.seconds = time_call([&] { work.run_once(); }, options);
+  const std::size_t n = c.size;
+  // Highway's allocator staggers allocations so the copy does not suffer 4K aliasing.
+  auto src = hwy::AllocateAligned<float>(n), dst = hwy::AllocateAligned<float>(n);
+  std::fill_n(src.get(), n, 1.0f);
+  std::fill_n(dst.get(), n, 0.0f);
   const double copy_seconds =
-      time_call([&] { parallel_copy(x.data(), y.data(), n, c.threads); }, options);
+      time_call([&] { parallel_copy(src.get(), dst.get(), n, c.threads); }, options);
   set_num_threads(0);
   r.gelem_per_s = static_cast<double>(n) / r.seconds / 1e9;
-  r.gb_per_s = bytes_moved(c) / r.seconds / 1e9;
+  r.gb_per_s = work.bytes_moved() / r.seconds / 1e9;
   r.copy_gb_per_s = 8.0 * static_cast<double>(n) / copy_seconds / 1e9;
   r.ratio_to_copy = r.gb_per_s / r.copy_gb_per_s;
   return r;

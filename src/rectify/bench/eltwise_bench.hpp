@@ -2,7 +2,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,6 +37,29 @@ struct Result {
   double gb_per_s = 0;       // bytes read and written per second / 1e9
   double copy_gb_per_s = 0;  // memcpy of one input to one output, same size and threads
   double ratio_to_copy = 0;  // gb_per_s / copy_gb_per_s
+};
+
+// The buffers of one case and the call that runs it, prepared once so timing loops (ours or
+// Google Benchmark's) measure the kernel alone.
+class Workload {
+ public:
+  explicit Workload(const Case& c);  // throws std::invalid_argument for a pass `c` lacks
+  void run_once() const { call_(); }
+  double bytes_moved() const;  // read and written by one call (no write-allocate traffic)
+
+ private:
+  // Buffers from Highway's allocator, which staggers them so that loads from one and stores to
+  // another do not alias in the 4K store-forwarding check (a penalty memcpy would not pay).
+  struct Buffer {
+    std::shared_ptr<float[]> data;
+    std::span<float> span;
+  };
+  static Buffer allocate(std::size_t n);
+  Case case_;
+  Buffer x_, dy_, y_, out_;
+  std::vector<float> slopes_, dslopes_;
+  std::vector<std::uint8_t> mask_;
+  std::function<void()> call_;
 };
 
 struct Options {

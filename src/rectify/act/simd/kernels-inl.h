@@ -163,11 +163,12 @@ struct EluFamily {
   }
   V Backward(D d, V x, V dy) const {
     const V negative = hn::Mul(hn::Mul(dy, in_neg), hn::Exp(d, NegativeArg(d, x)));
-    return hn::IfThenElse(x <= hn::Zero(d), negative, hn::Mul(dy, pos));
+    const V r = hn::IfThenElse(x > hn::Zero(d), hn::Mul(dy, pos), negative);
+    return hn::IfThenElse(hn::IsNaN(x), x, r);  // NaN in, NaN out (NegativeArg drops it)
   }
   V BackwardOutput(D d, V y, V dy) const {
     const V negative = hn::Mul(hn::Mul(dy, in), hn::Add(y, neg));
-    return hn::IfThenElse(y <= hn::Zero(d), negative, hn::Mul(dy, pos));
+    return hn::IfThenElse(y > hn::Zero(d), hn::Mul(dy, pos), negative);
   }
 };
 
@@ -213,7 +214,8 @@ struct GeluErf {
     const V erfc = hn::Mul(Erfc(d, z), hn::NegMulAdd(z_lo, r, hn::Set(d, 1.0f)));
     return hn::Mul(hn::Set(d, 0.5f), hn::IfThenElse(hn::IsNaN(x), x, erfc));
   }
-  V Forward(D d, V x) const { return hn::Mul(x, Cdf(d, x)); }
+  // + 0: gelu(-0.0) = +0, as PyTorch gives.
+  V Forward(D d, V x) const { return hn::Add(hn::Mul(x, Cdf(d, x)), hn::Zero(d)); }
   V Backward(D d, V x, V dy) const {
     // pdf = exp(-x^2 / 2) / sqrt(2 pi), with x^2 carried as x2 + x2_lo.
     const V xc = ClampMagnitude(d, x, 20.0f);
