@@ -14,5 +14,6 @@ Action add_eval(CLI::App& app);
 Action add_bench(CLI::App& app);
 Action add_info(CLI::App& app);
 Action add_lab(CLI::App& app);
+Action add_train(CLI::App& app);
 
 }  // namespace rectify::cli

@@ -23,6 +23,7 @@
 #include "hwy/highway.h"
 #include "rectify/act/reference.hpp"
 #include "rectify/act/simd/erfc-inl.h"
+#include "rectify/act/simd/exp-inl.h"
 #include "rectify/act/simd/kernel_call.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -75,7 +76,7 @@ struct SigmoidParts {
 HWY_INLINE SigmoidParts SigmoidOf(D d, V t, V te) {
   const V one = hn::Set(d, 1.0f);
   const M positive = t >= hn::Zero(d);
-  V e = hn::Exp(d, ClampExpArg(d, hn::Neg(hn::Abs(t))));  // exp(-|t|)
+  V e = FastExp(d, ClampExpArg(d, hn::Neg(hn::Abs(t))));  // exp(-|t|)
   e = hn::Mul(e, hn::IfThenElse(positive, hn::Sub(one, te), hn::Add(one, te)));
   const V r = hn::Div(one, hn::Add(one, e));
   const V er = hn::Mul(e, r);
@@ -158,11 +159,11 @@ struct EluFamily {
         in_neg(hn::Set(d, k.c2 * k.c1)) {}
   V NegativeArg(D d, V x) const { return ClampExpArg(d, hn::Mul(hn::Min(x, hn::Zero(d)), in)); }
   V Forward(D d, V x) const {
-    const V negative = hn::Add(hn::Mul(neg, hn::Expm1(d, NegativeArg(d, x))), hn::Zero(d));
+    const V negative = hn::Add(hn::Mul(neg, FastExpm1(d, NegativeArg(d, x))), hn::Zero(d));
     return hn::IfThenElse(x <= hn::Zero(d), negative, hn::Mul(x, pos));
   }
   V Backward(D d, V x, V dy) const {
-    const V negative = hn::Mul(hn::Mul(dy, in_neg), hn::Exp(d, NegativeArg(d, x)));
+    const V negative = hn::Mul(hn::Mul(dy, in_neg), FastExp(d, NegativeArg(d, x)));
     const V r = hn::IfThenElse(x > hn::Zero(d), hn::Mul(dy, pos), negative);
     return hn::IfThenElse(hn::IsNaN(x), x, r);  // NaN in, NaN out (NegativeArg drops it)
   }
@@ -184,12 +185,15 @@ struct SigmoidFn {
   }
 };
 
+// tanh(x) = sign(x) e / (e + 2) with e = expm1(2 |x|): no cancellation near 0 (e ~ 2|x|), and
+// e / (e + 2) rounds to 1 where tanh does. |x| is clamped at 10, where tanh is 1 in float.
 struct TanhFn {
   TanhFn(D, const Coefficients&) {}
   V Forward(D d, V x) const {
-    // tanh(10) rounds to 1 in float; the clamp keeps Highway's Tanh away from +-inf.
-    const V limit = hn::Set(d, 10.0f);
-    const V r = hn::Tanh(d, hn::Min(hn::Max(x, hn::Neg(limit)), limit));
+    const V ax = hn::Min(hn::Abs(x), hn::Set(d, 10.0f));
+    const V e = FastExpm1(d, hn::Add(ax, ax));
+    const V t = hn::Div(e, hn::Add(e, hn::Set(d, 2.0f)));
+    const V r = hn::CopySignToAbs(t, x);
     return hn::IfThenElse(hn::IsNaN(x), x, r);
   }
   V Backward(D d, V x, V dy) const { return BackwardOutput(d, Forward(d, x), dy); }
@@ -222,7 +226,7 @@ struct GeluErf {
     const V x2 = hn::Mul(xc, xc);
     const V x2_lo = ProductError(d, xc, xc, x2);
     const V half = hn::Set(d, 0.5f);
-    const V e = hn::Exp(d, ClampExpArg(d, hn::Neg(hn::Mul(half, x2))));
+    const V e = FastExp(d, ClampExpArg(d, hn::Neg(hn::Mul(half, x2))));
     const V pdf = hn::Mul(hn::Mul(hn::Set(d, static_cast<float>(ref::kInvSqrt2Pi)), e),
                           hn::NegMulAdd(half, x2_lo, hn::Set(d, 1.0f)));
     return hn::Mul(dy, hn::MulAdd(x, pdf, Cdf(d, x)));
@@ -274,7 +278,7 @@ struct Softplus {
   Softplus(D d, const Coefficients& k) : beta(hn::Set(d, k.c0)), threshold(hn::Set(d, k.c1)) {}
   V Forward(D d, V x) const {
     const V bx = hn::Mul(x, beta);
-    const V e = hn::Exp(d, ClampExpArg(d, hn::Neg(hn::Abs(bx))));
+    const V e = FastExp(d, ClampExpArg(d, hn::Neg(hn::Abs(bx))));
     const V smooth = hn::Div(hn::Add(hn::Max(bx, hn::Zero(d)), hn::Log1p(d, e)), beta);
     const V r = hn::IfThenElse(bx > threshold, x, smooth);
     return hn::IfThenElse(hn::IsNaN(x), x, r);

@@ -1,0 +1,28 @@
+// Weight initializers, and the gain each activation asks for (He/Kaiming: sqrt(2 / (1 + a^2))
+// with a the negative slope; LeCun normal for SELU; Glorot for sigmoid and tanh).
+#pragma once
+
+#include <random>
+#include <span>
+
+#include "rectify/act/activation.hpp"
+#include "rectify/act/registry.hpp"
+
+namespace rectify::nn {
+
+// A standard normal draw from the generator's bits alone (Box-Muller), so that a seed gives the
+// same weights on every platform (std::normal_distribution's algorithm is unspecified).
+float standard_normal(std::mt19937_64& rng);
+// Uniform in [-limit, limit), from the generator's bits alone.
+float uniform_symmetric(std::mt19937_64& rng, float limit);
+
+// He gain for the activation's negative slope: sqrt(2) for relu, sqrt(2 / (1 + s^2)) for leaky
+// (and prelu at its initial slope), 1 for SELU (LeCun).
+double he_gain(const Activation& a);
+
+// Fills w (fan_out rows of fan_in) with the activation's default initializer; linear layers
+// with no activation use Glorot uniform.
+void init_weights(std::span<float> w, std::size_t fan_in, std::size_t fan_out, const Activation* a,
+                  std::mt19937_64& rng);
+
+}  // namespace rectify::nn

@@ -1,0 +1,35 @@
+// The interface every layer implements. Forward and backward are written by hand; there is no
+// autograd graph. A model's forward is a flat list of layer calls, backward the same reversed.
+//
+// Gradient rule, everywhere: backward() OVERWRITES the parameter gradients (it never
+// accumulates), so no zero_grad step exists or is needed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rectify/nn/tensor.hpp"
+
+namespace rectify::nn {
+
+// A learnable tensor and its gradient, as optimizers and checkpoints see it.
+struct Param {
+  std::string name;  // e.g. "fc1.weight"
+  Tensor* value;
+  Tensor* grad;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  // y for input x; the returned tensor is owned by the layer and valid until the next forward.
+  // `training` selects what backward needs to keep (and dropout's behaviour).
+  virtual const Tensor& forward(const Tensor& x, bool training) = 0;
+  // dx for dy (the gradient at this layer's output of the last training forward); writes the
+  // parameter gradients.
+  virtual const Tensor& backward(const Tensor& dy) = 0;
+  virtual std::vector<Param> params() { return {}; }
+  virtual std::string name() const = 0;
+};
+
+}  // namespace rectify::nn

@@ -1,0 +1,82 @@
+#include "rectify/nn/linear.hpp"
+
+#include <cblas.h>
+#include <algorithm>
+
+#include "rectify/nn/init.hpp"
+
+namespace rectify::nn {
+namespace {
+// Rows per epilogue block: small enough that the block of y is still in L1/L2 when the bias
+// and activation run over it, a multiple of 64 elements for the mask words whatever `out` is.
+constexpr std::size_t kRowsPerBlock = 64;
+}  // namespace
+
+Linear::Linear(std::string name, std::size_t in, std::size_t out,
+               std::optional<Activation> activation, std::mt19937_64& rng)
+    : name_(std::move(name)),
+      in_(in),
+      out_(out),
+      weight_(Shape{out, in}),
+      bias_(Shape{out}),
+      dweight_(Shape{out, in}),
+      dbias_(Shape{out}) {
+  if (activation) act_.emplace(*activation);
+  init_weights(weight_.span(), in, out, activation ? &*activation : nullptr, rng);
+}
+
+const Tensor& Linear::forward(const Tensor& x, bool training) {
+  const std::size_t batch = x.shape().rank == 2 ? x.shape()[0] : 0;
+  check_shape(name_, "input", x.shape(), Shape{batch, in_});
+  x_ = &x;
+  y_.resize(Shape{batch, out_});
+  if (act_) act_->reserve(batch * out_);
+  const int n = static_cast<int>(out_), k = static_cast<int>(in_);
+  for (std::size_t r0 = 0; r0 < batch; r0 += kRowsPerBlock) {
+    const std::size_t rows = std::min(kRowsPerBlock, batch - r0);
+    float* y = y_.data() + r0 * out_;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), n, k, 1.0f,
+                x.data() + r0 * in_, k, weight_.data(), k, 0.0f, y, n);
+    for (std::size_t r = 0; r < rows; ++r) {
+      float* row = y + r * out_;
+      for (std::size_t j = 0; j < out_; ++j) row[j] += bias_[j];
+    }
+    if (act_) {
+      const std::span<float> block(y, rows * out_);
+      act_->forward(block, block, r0 * out_, training);
+    }
+  }
+  return y_;
+}
+
+const Tensor& Linear::backward(const Tensor& dy) {
+  const std::size_t batch = y_.shape()[0];
+  check_shape(name_, "output gradient", dy.shape(), y_.shape());
+  const Tensor* dz = &dy;
+  if (act_) {
+    dz_.resize(dy.shape());
+    act_->backward(y_.span(), dy.span(), dz_.span());
+    dz = &dz_;
+  }
+  // db = column sums of dz; dW = dz^T x; dx = dz W.
+  dbias_.fill(0.0f);
+  for (std::size_t r = 0; r < batch; ++r) {
+    const float* row = dz->data() + r * out_;
+    for (std::size_t j = 0; j < out_; ++j) dbias_[j] += row[j];
+  }
+  const int m = static_cast<int>(batch), n = static_cast<int>(out_), k = static_cast<int>(in_);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, 1.0f, dz->data(), n, x_->data(), k,
+              0.0f, dweight_.data(), k);
+  dx_.resize(Shape{batch, in_});
+  if (input_grad_) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0f, dz->data(), n,
+                weight_.data(), k, 0.0f, dx_.data(), k);
+  }
+  return dx_;
+}
+
+std::vector<Param> Linear::params() {
+  return {{name_ + ".weight", &weight_, &dweight_}, {name_ + ".bias", &bias_, &dbias_}};
+}
+
+}  // namespace rectify::nn

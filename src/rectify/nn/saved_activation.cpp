@@ -1,0 +1,50 @@
+#include "rectify/nn/saved_activation.hpp"
+
+#include <algorithm>
+
+#include "rectify/act/kernels.hpp"
+
+namespace rectify::nn {
+
+SavedActivation::SavedActivation(const Activation& a)
+    : act_(a),
+      keep_(a.has_mask()                   ? Keep::mask
+            : a.has_backward_from_output() ? Keep::output
+                                           : Keep::input) {}
+
+void SavedActivation::reserve(std::size_t n) {
+  if (keep_ == Keep::mask) mask_.resize(mask_bytes(n));
+  if (keep_ == Keep::input) input_.resize(n);
+}
+
+void SavedActivation::forward(std::span<const float> z, std::span<float> y, std::size_t offset,
+                              bool training) {
+  if (!training || keep_ == Keep::output) {
+    rectify::forward(act_, z, y);
+    return;
+  }
+  if (keep_ == Keep::mask) {
+    const auto mask = std::span(mask_).subspan(offset / 8, mask_bytes(z.size()));
+    forward_with_mask(act_, z, y, mask);
+    return;
+  }
+  std::copy(z.begin(), z.end(), input_.begin() + static_cast<std::ptrdiff_t>(offset));
+  rectify::forward(act_, z, y);
+}
+
+void SavedActivation::backward(std::span<const float> y, std::span<const float> dy,
+                               std::span<float> dz) const {
+  switch (keep_) {
+    case Keep::mask:
+      backward_from_mask(act_, std::span(mask_).first(mask_bytes(dy.size())), dy, dz);
+      return;
+    case Keep::output:
+      backward_from_output(act_, y, dy, dz);
+      return;
+    case Keep::input:
+      rectify::backward(act_, std::span(input_).first(dy.size()), dy, dz);
+      return;
+  }
+}
+
+}  // namespace rectify::nn

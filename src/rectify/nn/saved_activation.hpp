@@ -1,0 +1,35 @@
+// An activation applied to a layer's output, keeping for backward only what the function's
+// metadata says is enough: the 1-bit mask, or the output, or (only when neither determines the
+// gradient) the input. Shared by Linear's fused epilogue and the standalone activation layer.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "rectify/act/activation.hpp"
+
+namespace rectify::nn {
+
+class SavedActivation {
+ public:
+  explicit SavedActivation(const Activation& a);
+
+  const Activation& activation() const { return act_; }
+  // Sizes the saved state for n elements (no reallocation when it already fits).
+  void reserve(std::size_t n);
+  // y = f(z) over elements [offset, offset + z.size()) of the whole; z and y may alias. When
+  // training, saves what backward needs. offset must be a multiple of 64 (mask words).
+  void forward(std::span<const float> z, std::span<float> y, std::size_t offset, bool training);
+  // dz = f'(z) dy over the whole, from the saved state; y is the forward output.
+  void backward(std::span<const float> y, std::span<const float> dy, std::span<float> dz) const;
+
+ private:
+  enum class Keep { mask, output, input };
+  Activation act_;
+  Keep keep_;
+  std::vector<std::uint8_t> mask_;
+  std::vector<float> input_;
+};
+
+}  // namespace rectify::nn

@@ -1,0 +1,61 @@
+// Optimizers over a model's parameters, in the order params() lists them (the same every step).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rectify/nn/layer.hpp"
+
+namespace rectify::train {
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // One update from the gradients backward() just wrote.
+  virtual void step(const std::vector<nn::Param>& params) = 0;
+  void set_learning_rate(double lr) { lr_ = lr; }
+  double learning_rate() const { return lr_; }
+
+ protected:
+  explicit Optimizer(double lr) : lr_(lr) {}
+  double lr_;
+};
+
+struct SgdOptions {
+  double lr = 0.01, momentum = 0.0, weight_decay = 0.0;
+  bool nesterov = false;
+};
+
+// PyTorch's SGD: g += wd w; v = momentum v + g; w -= lr (nesterov ? g + momentum v : v).
+class Sgd : public Optimizer {
+ public:
+  explicit Sgd(const SgdOptions& o);
+  void step(const std::vector<nn::Param>& params) override;
+
+ private:
+  SgdOptions o_;
+  std::vector<std::vector<float>> velocity_;
+};
+
+struct AdamOptions {
+  double lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  bool decoupled = false;  // AdamW: decay the weights directly instead of adding wd w to g
+};
+
+class Adam : public Optimizer {
+ public:
+  explicit Adam(const AdamOptions& o);
+  void step(const std::vector<nn::Param>& params) override;
+
+ private:
+  AdamOptions o_;
+  long long t_ = 0;
+  std::vector<std::vector<float>> m_, v_;
+};
+
+// "sgd", "sgd_nesterov", "adam", "adamw"; lr <= 0 takes the optimizer's default.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, double lr, double momentum,
+                                          double weight_decay);
+
+}  // namespace rectify::train

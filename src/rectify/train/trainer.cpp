@@ -1,0 +1,132 @@
+#include "rectify/train/trainer.hpp"
+
+#include <fmt/format.h>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <stdexcept>
+
+#include "rectify/data/batch.hpp"
+#include "rectify/nn/loss.hpp"
+#include "rectify/train/models.hpp"
+#include "rectify/train/optimizer.hpp"
+
+namespace rectify::train {
+namespace {
+
+struct Evaluation {
+  double loss = 0, accuracy = 0;
+};
+
+Evaluation evaluate(nn::Sequential& model, const data::Dataset& set, std::size_t batch) {
+  const std::size_t pixels = set.rows * set.cols;
+  nn::Tensor x;
+  std::vector<std::int32_t> y;
+  std::vector<std::size_t> indices;
+  double loss = 0;
+  std::size_t correct = 0;
+  for (std::size_t start = 0; start < set.count; start += batch) {
+    const std::size_t b = std::min(batch, set.count - start);
+    indices.resize(b);
+    for (std::size_t i = 0; i < b; ++i) indices[i] = start + i;
+    x.resize(nn::Shape{b, pixels});
+    y.resize(b);
+    data::fill_batch(set, indices, x.span(), y);
+    const auto r = nn::softmax_cross_entropy(model.forward(x, false), y, nullptr);
+    loss += r.loss * static_cast<double>(b);
+    correct += r.correct;
+  }
+  const auto n = static_cast<double>(set.count);
+  return {loss / n, static_cast<double>(correct) / n};
+}
+
+}  // namespace
+
+double scheduled_lr(const std::string& schedule, double lr, double progress) {
+  if (schedule == "constant") return lr;
+  if (schedule == "step") return lr * (progress >= 0.75 ? 0.01 : progress >= 0.5 ? 0.1 : 1.0);
+  if (schedule == "cosine") return lr * 0.5 * (1.0 + std::cos(std::acos(-1.0) * progress));
+  throw std::invalid_argument(
+      fmt::format("unknown schedule '{}'; known: constant, step, cosine", schedule));
+}
+
+std::vector<EpochMetrics> train(const TrainOptions& o, const data::FashionMnist& data,
+                                const BatchProgress& progress, const EpochReport& report) {
+  if (o.epochs < 1) throw std::invalid_argument("train: epochs must be at least 1");
+  if (o.batch < 1) throw std::invalid_argument("train: batch must be at least 1");
+  const auto activation = Activation::parse(o.activation);
+  std::mt19937_64 rng(o.seed);
+  nn::Sequential model = make_model(o.model, activation, rng);
+  auto optimizer = make_optimizer(o.optimizer, o.lr, o.momentum, o.weight_decay);
+  const double base_lr = optimizer->learning_rate();
+  scheduled_lr(o.schedule, base_lr, 0.0);  // rejects an unknown schedule before any work
+  const auto params = model.params();
+
+  const data::Dataset& set = data.train;
+  const std::size_t pixels = set.rows * set.cols;
+  const std::size_t batches = (set.count + o.batch - 1) / o.batch;
+  std::vector<std::size_t> order(set.count);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::mt19937_64 shuffle_rng(o.seed ^ 0x9E3779B97F4A7C15ull);
+  nn::Tensor x, dlogits;
+  std::vector<std::int32_t> y;
+  std::vector<EpochMetrics> history;
+
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    data::shuffle(order, shuffle_rng);
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    std::size_t correct = 0;
+    for (std::size_t b = 0; b < batches; ++b) {
+      const std::size_t first = b * o.batch, count = std::min(o.batch, set.count - first);
+      x.resize(nn::Shape{count, pixels});
+      y.resize(count);
+      data::fill_batch(set, std::span(order).subspan(first, count), x.span(), y);
+      const nn::Tensor& logits = model.forward(x, true);  // (B, 10)
+      const auto r = nn::softmax_cross_entropy(logits, y, &dlogits);
+      if (!std::isfinite(r.loss)) {
+        throw std::runtime_error(fmt::format(
+            "train: the loss became {} at epoch {}, batch {}; try a lower learning rate", r.loss,
+            epoch, b + 1));
+      }
+      model.backward(dlogits);
+      const double done =
+          static_cast<double>((epoch - 1) * batches + b) / static_cast<double>(o.epochs * batches);
+      optimizer->set_learning_rate(scheduled_lr(o.schedule, base_lr, done));
+      optimizer->step(params);
+      loss_sum += r.loss * static_cast<double>(count);
+      correct += r.correct;
+      if (progress) {
+        progress(epoch, b + 1, batches, loss_sum / static_cast<double>(first + count));
+      }
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto test = evaluate(model, data.test, 1000);
+    EpochMetrics m{.epoch = epoch,
+                   .train_loss = loss_sum / static_cast<double>(set.count),
+                   .train_acc = static_cast<double>(correct) / static_cast<double>(set.count),
+                   .test_loss = test.loss,
+                   .test_acc = test.accuracy,
+                   .seconds = seconds,
+                   .images_per_s = static_cast<double>(set.count) / seconds};
+    history.push_back(m);
+    if (report) report(m);
+  }
+  return history;
+}
+
+std::string to_json(const EpochMetrics& m) {
+  nlohmann::ordered_json j;
+  j["epoch"] = m.epoch;
+  j["train_loss"] = m.train_loss;
+  j["train_acc"] = m.train_acc;
+  j["test_loss"] = m.test_loss;
+  j["test_acc"] = m.test_acc;
+  j["seconds"] = m.seconds;
+  j["images_per_s"] = m.images_per_s;
+  return j.dump();
+}
+
+}  // namespace rectify::train

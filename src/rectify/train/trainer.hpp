@@ -1,0 +1,49 @@
+// The training loop: seeded shuffling, batches, forward, loss, backward, optimizer step, test
+// accuracy; one metrics record per epoch, reported as it completes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "rectify/data/dataset.hpp"
+
+namespace rectify::train {
+
+struct TrainOptions {
+  std::string model = "mlp";
+  std::string activation = "relu";
+  int epochs = 10;
+  std::size_t batch = 64;
+  std::string optimizer = "adam";
+  double lr = 0;  // 0: the optimizer's default (adam 1e-3, sgd 1e-2)
+  double momentum = 0.9;
+  double weight_decay = 0;
+  // Learning rate over the run: "constant", "step" (x0.1 at 50% and 75% of the epochs), or
+  // "cosine" (from lr to 0 along half a cosine, updated every batch).
+  std::string schedule = "cosine";
+  std::uint64_t seed = 1;
+};
+
+struct EpochMetrics {
+  int epoch = 0;
+  double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0;
+  double seconds = 0, images_per_s = 0;  // the training loop only
+};
+
+// Called after every batch with (epoch, batches done, batches in the epoch, running loss).
+using BatchProgress = std::function<void(int, std::size_t, std::size_t, double)>;
+using EpochReport = std::function<void(const EpochMetrics&)>;
+
+// Trains on data.train and evaluates on data.test after every epoch. Deterministic for a given
+// seed and thread count. std::invalid_argument for bad options.
+std::vector<EpochMetrics> train(const TrainOptions& options, const data::FashionMnist& data,
+                                const BatchProgress& progress = {}, const EpochReport& report = {});
+
+std::string to_json(const EpochMetrics& m);
+
+// The learning rate after `progress` (0 at the start of the run, 1 at its end) of the run.
+double scheduled_lr(const std::string& schedule, double lr, double progress);
+
+}  // namespace rectify::train
