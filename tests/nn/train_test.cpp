@@ -2,8 +2,14 @@
 // run is deterministic for a seed.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
 #include "rectify/data/dataset.hpp"
 #include "rectify/rectify.hpp"
+#include "rectify/train/safetensors.hpp"
 #include "rectify/train/trainer.hpp"
 
 namespace rectify::train {
@@ -44,6 +50,101 @@ TEST(Train, BadOptionsAreClearErrors) {
   o = {};
   o.activation = "elu:-1";
   EXPECT_THROW(train(o, data), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace rectify::train
+
+namespace rectify::train {
+namespace {
+
+struct Interrupted {};
+
+TEST(Checkpoint, ResumeEndsExactlyWhereAnUninterruptedRunEnds) {
+  const auto data = data::load_fashion_mnist_sample();
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto whole = (dir / "rectify_whole.safetensors").string();
+  const auto part = (dir / "rectify_part.safetensors").string();
+  TrainOptions o;
+  o.epochs = 3;
+  o.optimizer = "sgd_nesterov";
+  o.save = whole;
+  const auto uninterrupted = train(o, data);
+
+  o.save = part;  // the same run, stopped after its second epoch
+  EXPECT_THROW(train(o, data, {},
+                     [](const EpochMetrics& m) {
+                       if (m.epoch == 2) throw Interrupted{};
+                     }),
+               Interrupted);
+  TrainOptions resume;
+  resume.epochs = 3;
+  resume.resume = part;
+  resume.save = part;
+  resume.activation = "tanh";  // ignored: a resumed run keeps its own options
+  const auto rest = train(resume, data);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].epoch, 3);
+  EXPECT_EQ(rest[0].train_loss, uninterrupted.back().train_loss);
+  EXPECT_EQ(rest[0].test_acc, uninterrupted.back().test_acc);
+  // And the files are the same bytes: parameters, optimizer state and run state.
+  std::ifstream a(whole, std::ios::binary), b(part, std::ios::binary);
+  const std::string bytes_a((std::istreambuf_iterator<char>(a)), {});
+  const std::string bytes_b((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_EQ(bytes_a, bytes_b);
+}
+
+TEST(Checkpoint, SaveThenLoadIsBitIdentical) {
+  std::vector<float> w = {1.5f, -0.0f, std::numeric_limits<float>::denorm_min(), 3e38f};
+  const auto path = std::filesystem::temp_directory_path() / "rectify_roundtrip.safetensors";
+  save_safetensors(path, {{"k", "v"}}, {{"w", {2, 2}, w}});
+  const auto f = load_safetensors(path);
+  EXPECT_EQ(f.metadata.at("k"), "v");
+  ASSERT_EQ(f.tensors.at("w").shape, (std::vector<std::size_t>{2, 2}));
+  EXPECT_EQ(std::memcmp(f.tensors.at("w").data.data(), w.data(), 16), 0);
+}
+
+TEST(Checkpoint, MalformedFilesAreClearErrors) {
+  std::vector<float> w(6, 1.0f);
+  const auto path = std::filesystem::temp_directory_path() / "rectify_bad.safetensors";
+  save_safetensors(path, {}, {{"w", {2, 3}, w}});
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<std::uint8_t> good((std::istreambuf_iterator<char>(in)), {});
+  // Every truncation is an error naming the file, never a crash.
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    EXPECT_THROW(parse_safetensors(std::span(good).first(n), "f"), CheckpointError) << n;
+  }
+  auto extra = good;
+  extra.push_back(0);
+  EXPECT_THROW(parse_safetensors(extra, "f"), CheckpointError);
+  auto huge_header = good;
+  huge_header[7] = 0x7f;
+  EXPECT_THROW(parse_safetensors(huge_header, "f"), CheckpointError);
+  auto bad_json = good;
+  bad_json[8] = '[';
+  EXPECT_THROW(parse_safetensors(bad_json, "f"), CheckpointError);
+  try {
+    load_safetensors("/nonexistent/x.safetensors");
+    FAIL();
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/x.safetensors"), std::string::npos);
+  }
+}
+
+TEST(Checkpoint, ResumingWithAForeignFileNamesWhatIsWrong) {
+  const auto data = data::load_fashion_mnist_sample();
+  std::vector<float> w(6, 1.0f);
+  const auto path =
+      (std::filesystem::temp_directory_path() / "rectify_foreign.safetensors").string();
+  save_safetensors(path, {{"format", "something-else"}}, {{"w", {2, 3}, w}});
+  TrainOptions o;
+  o.resume = path;
+  try {
+    train(o, data);
+    FAIL();
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a rectify checkpoint"), std::string::npos);
+  }
 }
 
 }  // namespace

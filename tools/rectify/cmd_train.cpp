@@ -45,6 +45,9 @@ Action add_train(CLI::App& app) {
   cmd->add_option("--data", args->data,
                   "Directory of IDX files (default: /usr/share/datasets/fashion-mnist, else "
                   "the embedded sample)");
+  cmd->add_option("--save", opt.save, "Write a checkpoint (safetensors) after every epoch");
+  cmd->add_option("--resume", opt.resume,
+                  "Continue the run of this checkpoint (its options; --epochs is the new total)");
   cmd->add_option("--json-log", args->json_log, "Write one JSON object per epoch to this file");
   return [args] {
     if (args->threads > 0) set_num_threads(args->threads);

@@ -18,8 +18,18 @@ void ensure_state(std::vector<std::vector<float>>& state, const std::vector<nn::
 
 Sgd::Sgd(const SgdOptions& o) : Optimizer(o.lr), o_(o) {}
 
+std::vector<Optimizer::StateTensor> Sgd::state(const std::vector<nn::Param>& params) {
+  ensure_state(velocity_, params);
+  std::vector<StateTensor> out;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    out.push_back({"sgd.velocity." + params[i].name, &velocity_[i]});
+  }
+  return out;
+}
+
 void Sgd::step(const std::vector<nn::Param>& params) {
   ensure_state(velocity_, params);
+  ++steps_;
   const auto lr = static_cast<float>(lr_), mu = static_cast<float>(o_.momentum);
   const auto wd = static_cast<float>(o_.weight_decay);
   for (std::size_t i = 0; i < params.size(); ++i) {
@@ -41,12 +51,23 @@ void Sgd::step(const std::vector<nn::Param>& params) {
 
 Adam::Adam(const AdamOptions& o) : Optimizer(o.lr), o_(o) {}
 
+std::vector<Optimizer::StateTensor> Adam::state(const std::vector<nn::Param>& params) {
+  ensure_state(m_, params);
+  ensure_state(v_, params);
+  std::vector<StateTensor> out;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    out.push_back({"adam.m." + params[i].name, &m_[i]});
+    out.push_back({"adam.v." + params[i].name, &v_[i]});
+  }
+  return out;
+}
+
 void Adam::step(const std::vector<nn::Param>& params) {
   ensure_state(m_, params);
   ensure_state(v_, params);
-  ++t_;
-  const double c1 = 1 - std::pow(o_.beta1, static_cast<double>(t_));
-  const double c2 = 1 - std::pow(o_.beta2, static_cast<double>(t_));
+  ++steps_;
+  const double c1 = 1 - std::pow(o_.beta1, static_cast<double>(steps_));
+  const double c2 = 1 - std::pow(o_.beta2, static_cast<double>(steps_));
   const auto b1 = static_cast<float>(o_.beta1), b2 = static_cast<float>(o_.beta2);
   const auto step = static_cast<float>(lr_ / c1);
   const auto root_c2 = static_cast<float>(std::sqrt(c2)), eps = static_cast<float>(o_.eps);

@@ -1,6 +1,7 @@
 // Optimizers over a model's parameters, in the order params() lists them (the same every step).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,9 +18,20 @@ class Optimizer {
   void set_learning_rate(double lr) { lr_ = lr; }
   double learning_rate() const { return lr_; }
 
+  // The optimizer's state for checkpoints: named vectors (one per parameter and kind, sized by
+  // this call if no step was taken yet) and the number of steps taken.
+  struct StateTensor {
+    std::string name;
+    std::vector<float>* values;
+  };
+  virtual std::vector<StateTensor> state(const std::vector<nn::Param>& params) = 0;
+  std::int64_t steps() const { return steps_; }
+  void set_steps(std::int64_t steps) { steps_ = steps; }
+
  protected:
   explicit Optimizer(double lr) : lr_(lr) {}
   double lr_;
+  std::int64_t steps_ = 0;
 };
 
 struct SgdOptions {
@@ -32,6 +44,7 @@ class Sgd : public Optimizer {
  public:
   explicit Sgd(const SgdOptions& o);
   void step(const std::vector<nn::Param>& params) override;
+  std::vector<StateTensor> state(const std::vector<nn::Param>& params) override;
 
  private:
   SgdOptions o_;
@@ -47,10 +60,10 @@ class Adam : public Optimizer {
  public:
   explicit Adam(const AdamOptions& o);
   void step(const std::vector<nn::Param>& params) override;
+  std::vector<StateTensor> state(const std::vector<nn::Param>& params) override;
 
  private:
   AdamOptions o_;
-  long long t_ = 0;
   std::vector<std::vector<float>> m_, v_;
 };
 

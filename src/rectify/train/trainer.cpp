@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <stdexcept>
 
 #include "rectify/data/batch.hpp"
 #include "rectify/nn/loss.hpp"
+#include "rectify/train/checkpoint.hpp"
 #include "rectify/train/models.hpp"
 #include "rectify/train/optimizer.hpp"
 
@@ -51,8 +53,21 @@ double scheduled_lr(const std::string& schedule, double lr, double progress) {
       fmt::format("unknown schedule '{}'; known: constant, step, cosine", schedule));
 }
 
-std::vector<EpochMetrics> train(const TrainOptions& o, const data::FashionMnist& data,
+std::vector<EpochMetrics> train(const TrainOptions& options, const data::FashionMnist& data,
                                 const BatchProgress& progress, const EpochReport& report) {
+  // A resumed run takes every option from its checkpoint but the number of epochs (and where
+  // to save), so it continues exactly the run that wrote it.
+  std::optional<SafetensorsFile> resumed;
+  RunState run{.options = options,
+               .shuffle_rng = std::mt19937_64(options.seed ^ 0x9E3779B97F4A7C15ull)};
+  if (!options.resume.empty()) {
+    resumed = load_safetensors(options.resume);
+    run = read_run_state(*resumed, options.resume);
+    run.options.epochs = options.epochs;
+    run.options.save = options.save;
+    run.options.resume = options.resume;
+  }
+  const TrainOptions& o = run.options;
   if (o.epochs < 1) throw std::invalid_argument("train: epochs must be at least 1");
   if (o.batch < 1) throw std::invalid_argument("train: batch must be at least 1");
   const auto activation = Activation::parse(o.activation);
@@ -62,19 +77,20 @@ std::vector<EpochMetrics> train(const TrainOptions& o, const data::FashionMnist&
   const double base_lr = optimizer->learning_rate();
   scheduled_lr(o.schedule, base_lr, 0.0);  // rejects an unknown schedule before any work
   const auto params = model.params();
+  if (resumed) restore_checkpoint(*resumed, options.resume, params, *optimizer);
 
   const data::Dataset& set = data.train;
   const std::size_t pixels = set.rows * set.cols;
   const std::size_t batches = (set.count + o.batch - 1) / o.batch;
   std::vector<std::size_t> order(set.count);
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::mt19937_64 shuffle_rng(o.seed ^ 0x9E3779B97F4A7C15ull);
   nn::Tensor x, dlogits;
   std::vector<std::int32_t> y;
   std::vector<EpochMetrics> history;
 
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-    data::shuffle(order, shuffle_rng);
+  for (int epoch = run.epochs_done + 1; epoch <= o.epochs; ++epoch) {
+    // Each epoch shuffles the identity order, so the order depends on the generator alone.
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    data::shuffle(order, run.shuffle_rng);
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0;
     std::size_t correct = 0;
@@ -112,6 +128,8 @@ std::vector<EpochMetrics> train(const TrainOptions& o, const data::FashionMnist&
                    .seconds = seconds,
                    .images_per_s = static_cast<double>(set.count) / seconds};
     history.push_back(m);
+    run.epochs_done = epoch;
+    if (!o.save.empty()) save_checkpoint(o.save, params, *optimizer, run);
     if (report) report(m);
   }
   return history;

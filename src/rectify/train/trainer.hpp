@@ -24,6 +24,8 @@ struct TrainOptions {
   // "cosine" (from lr to 0 along half a cosine, updated every batch).
   std::string schedule = "cosine";
   std::uint64_t seed = 1;
+  std::string save;    // checkpoint written after every epoch (empty: none)
+  std::string resume;  // checkpoint to continue from: its options win, except `epochs`
 };
 
 struct EpochMetrics {

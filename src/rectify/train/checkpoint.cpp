@@ -1,0 +1,126 @@
+#include "rectify/train/checkpoint.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <charconv>
+#include <sstream>
+
+#include "rectify/act/activation.hpp"
+
+namespace rectify::train {
+namespace {
+
+std::vector<std::size_t> shape_of(const nn::Shape& s) {
+  return std::vector<std::size_t>(s.dims.begin(), s.dims.begin() + static_cast<long>(s.rank));
+}
+
+const std::string& field(const SafetensorsFile& f, const std::string& name,
+                         const std::string& key) {
+  const auto it = f.metadata.find(key);
+  if (it == f.metadata.end()) {
+    throw CheckpointError(fmt::format("{}: __metadata__ has no '{}'", name, key));
+  }
+  return it->second;
+}
+
+template <class T>
+T number(const SafetensorsFile& f, const std::string& name, const std::string& key) {
+  const std::string& text = field(f, name, key);
+  T v{};
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    throw CheckpointError(
+        fmt::format("{}: __metadata__.{} = '{}' is not a number", name, key, text));
+  }
+  return v;
+}
+
+void copy_into(const SafetensorsFile& f, const std::string& name, const std::string& key,
+               std::span<float> dst, const std::vector<std::size_t>& shape) {
+  const auto it = f.tensors.find(key);
+  if (it == f.tensors.end()) {
+    throw CheckpointError(fmt::format("{}: tensor '{}' is missing", name, key));
+  }
+  if (it->second.shape != shape) {
+    throw CheckpointError(fmt::format("{}: tensor '{}' has shape [{}], the model expects [{}]",
+                                      name, key, fmt::join(it->second.shape, ", "),
+                                      fmt::join(shape, ", ")));
+  }
+  std::copy(it->second.data.begin(), it->second.data.end(), dst.begin());
+}
+
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& path, const std::vector<nn::Param>& params,
+                     Optimizer& optimizer, const RunState& run) {
+  const TrainOptions& o = run.options;
+  std::ostringstream rng;
+  rng << run.shuffle_rng;
+  const std::map<std::string, std::string> metadata = {
+      {"format", "rectify-checkpoint-1"},
+      {"model", o.model},
+      {"activation", Activation::parse(o.activation).to_string()},
+      {"optimizer", o.optimizer},
+      {"lr", fmt::format("{}", o.lr)},
+      {"momentum", fmt::format("{}", o.momentum)},
+      {"weight_decay", fmt::format("{}", o.weight_decay)},
+      {"schedule", o.schedule},
+      {"batch", fmt::format("{}", o.batch)},
+      {"seed", fmt::format("{}", o.seed)},
+      {"epochs", fmt::format("{}", o.epochs)},
+      {"epochs_done", fmt::format("{}", run.epochs_done)},
+      {"optimizer_steps", fmt::format("{}", optimizer.steps())},
+      {"shuffle_rng", rng.str()}};
+  std::vector<TensorView> tensors;
+  for (const auto& p : params) {
+    tensors.push_back({p.name, shape_of(p.value->shape()), p.value->span()});
+  }
+  for (const auto& s : optimizer.state(params)) {
+    tensors.push_back({s.name, {s.values->size()}, *s.values});
+  }
+  save_safetensors(path, metadata, tensors);
+}
+
+RunState read_run_state(const SafetensorsFile& f, const std::string& name) {
+  if (field(f, name, "format") != "rectify-checkpoint-1") {
+    throw CheckpointError(
+        fmt::format("{}: not a rectify checkpoint (format '{}')", name, field(f, name, "format")));
+  }
+  RunState run;
+  TrainOptions& o = run.options;
+  o.model = field(f, name, "model");
+  o.activation = field(f, name, "activation");
+  o.optimizer = field(f, name, "optimizer");
+  o.schedule = field(f, name, "schedule");
+  o.lr = number<double>(f, name, "lr");
+  o.momentum = number<double>(f, name, "momentum");
+  o.weight_decay = number<double>(f, name, "weight_decay");
+  o.batch = number<std::size_t>(f, name, "batch");
+  o.seed = number<std::uint64_t>(f, name, "seed");
+  o.epochs = number<int>(f, name, "epochs");
+  run.epochs_done = number<int>(f, name, "epochs_done");
+  std::istringstream rng(field(f, name, "shuffle_rng"));
+  rng >> run.shuffle_rng;
+  if (!rng) throw CheckpointError(fmt::format("{}: __metadata__.shuffle_rng is malformed", name));
+  return run;
+}
+
+void restore_checkpoint(const SafetensorsFile& f, const std::string& name,
+                        const std::vector<nn::Param>& params, Optimizer& optimizer) {
+  std::size_t expected = 0;
+  for (const auto& p : params) {
+    copy_into(f, name, p.name, p.value->span(), shape_of(p.value->shape()));
+    ++expected;
+  }
+  for (const auto& s : optimizer.state(params)) {
+    copy_into(f, name, s.name, *s.values, {s.values->size()});
+    ++expected;
+  }
+  if (f.tensors.size() != expected) {
+    throw CheckpointError(fmt::format("{}: {} tensors, the model and optimizer have {}", name,
+                                      f.tensors.size(), expected));
+  }
+  optimizer.set_steps(number<std::int64_t>(f, name, "optimizer_steps"));
+}
+
+}  // namespace rectify::train
