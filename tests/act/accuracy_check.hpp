@@ -77,9 +77,9 @@ inline void check_accuracy(const Activation& a, const std::vector<float>& x,
       const float want = static_cast<float>(ref::forward(a, static_cast<double>(x[i])));
       // At x = +-0 the sign of the zero result is part of the contract too.
       const bool zero_sign_differs = x[i] == 0 && std::signbit(y[i]) != std::signbit(want);
-      fwd.update(zero_sign_differs ? std::numeric_limits<std::int64_t>::max()
-                                   : value_error(y[i], want),
-                 x[i], y[i], want);
+      fwd.update(
+          zero_sign_differs ? std::numeric_limits<std::int64_t>::max() : value_error(y[i], want),
+          x[i], y[i], want);
     }
     EXPECT_LE(fwd.ulp, meta.max_ulp_forward) << a.to_string() << " forward: " << fwd.text();
 
@@ -109,14 +109,6 @@ inline void check_accuracy(const Activation& a, const std::vector<float>& x,
   } else {
     check();
   }
-}
-
-inline std::string case_name(const ::testing::TestParamInfo<Activation>& info) {
-  std::string s = info.param.to_string();
-  for (char& c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return s;
 }
 
 }  // namespace testing

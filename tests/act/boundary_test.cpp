@@ -5,20 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "rectify/rectify.hpp"
+#include "test_support.hpp"
 
 namespace rectify {
 namespace {
 
-template <class F>
-std::string error_of(const F& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
 
 TEST(Boundary, SizeMismatchesSayWhatWasExpected) {
   std::vector<float> x(10), y(9), dy(10), dx(10);

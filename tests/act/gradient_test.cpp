@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "rectify/rectify.hpp"
+#include "test_support.hpp"
 
 namespace rectify {
 namespace {
@@ -63,15 +63,7 @@ TEST(Gradient, CreluSecondHalfIsTheNegatedRelu) {
   EXPECT_EQ(dx, (std::vector<float>{-1.0f, -1.0f, 0.0f, 0.0f}));
 }
 
-std::string case_name(const ::testing::TestParamInfo<Activation>& info) {
-  std::string s = info.param.to_string() + "_" + std::to_string(info.index);
-  for (char& c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return s;
-}
-
-INSTANTIATE_TEST_SUITE_P(Family, Gradient, ::testing::ValuesIn(all_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Family, Gradient, ::testing::ValuesIn(all_cases()), testing::case_name);
 
 }  // namespace
 }  // namespace rectify

@@ -120,15 +120,8 @@ TEST_P(PiecewiseExact, SpecialValuesAgainstEverySpecialGradient) {
   });
 }
 
-std::string case_name(const ::testing::TestParamInfo<Activation>& info) {
-  std::string s = info.param.to_string() + "_" + std::to_string(info.index);
-  for (char& c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return s;
-}
-
-INSTANTIATE_TEST_SUITE_P(Family, PiecewiseExact, ::testing::ValuesIn(piecewise_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Family, PiecewiseExact, ::testing::ValuesIn(piecewise_cases()),
+                         testing::case_name);
 
 // The values PyTorch 1.13 gives, written down in the issue and the README's semantics table.
 TEST(PiecewiseSemantics, MatchesPyTorchAtZeroNanAndClipPoints) {

@@ -5,21 +5,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "rectify/rectify.hpp"
+#include "test_support.hpp"
 
 namespace rectify {
 namespace {
 
-// The message of the std::invalid_argument that `f` throws, or "" when it throws none.
-template <class F>
-std::string error_of(const F& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
 
 TEST(Spec, PositionalAndNamedParameters) {
   EXPECT_EQ(Activation::parse("leaky_relu:0.2").param("negative_slope"), 0.2);

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -117,6 +119,26 @@ inline std::int64_t ulp_distance(float a, float b) {
 inline bool same_float(float a, float b) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
   return std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b);
+}
+
+// The message of the std::invalid_argument that `f` throws, or "" when it throws none.
+template <class F>
+std::string error_of(const F& f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A test-name-safe spelling of a parameterised case: its spec, with an index if asked.
+inline std::string case_name(const ::testing::TestParamInfo<Activation>& info) {
+  std::string s = info.param.to_string() + "_" + std::to_string(info.index);
+  for (char& c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return s;
 }
 
 inline std::string describe(float f) {
