@@ -1,0 +1,215 @@
+#include "rectify/nn/conv2d.hpp"
+
+#include <cblas.h>
+#include <fmt/format.h>
+#include <algorithm>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "rectify/nn/init.hpp"
+
+namespace rectify::nn {
+namespace {
+
+// One image: C planes of h x w in, planes of oh x ow out.
+struct Geometry {
+  std::size_t channels, h, w, kernel, stride, padding, oh, ow;
+  std::size_t rows() const { return channels * kernel * kernel; }  // of the unfolded image
+  std::size_t positions() const { return oh * ow; }
+  // A 1x1 kernel with stride 1 and no padding unfolds an image into itself: no im2col.
+  bool unfolds_to_itself() const { return kernel == 1 && stride == 1 && padding == 0; }
+};
+
+// The output positions [lo, hi) along one axis whose input index o * stride + offset - padding
+// falls inside [0, in); the others read the zero padding.
+std::pair<std::size_t, std::size_t> inside(const Geometry& g, std::size_t in, std::size_t out,
+                                           std::size_t offset) {
+  const std::size_t lo = offset >= g.padding ? 0 : (g.padding - offset + g.stride - 1) / g.stride;
+  const std::size_t end = in + g.padding;  // o * stride < end - offset
+  const std::size_t hi = end > offset ? std::min(out, (end - offset + g.stride - 1) / g.stride) : 0;
+  return {std::min(lo, hi), hi};
+}
+
+// cols (C k k, oh ow): row (c, ki, kj), column (oy, ox) holds
+// x[c][oy stride + ki - padding][ox stride + kj - padding], 0 in the padding. With add, the
+// reverse (col2im): x += each column's value at the position it was read from.
+template <bool add>
+void unfold(const Geometry& g, std::conditional_t<add, float*, const float*> x,
+            std::conditional_t<add, const float*, float*> cols) {
+  const std::size_t k = g.kernel, s = g.stride, ow = g.ow;
+  for (std::size_t c = 0; c < g.channels; ++c) {
+    for (std::size_t ki = 0; ki < k; ++ki) {
+      const auto [ylo, yhi] = inside(g, g.h, g.oh, ki);
+      for (std::size_t kj = 0; kj < k; ++kj) {
+        const auto [xlo, xhi] = inside(g, g.w, g.ow, kj);
+        auto* row = cols + ((c * k + ki) * k + kj) * g.positions();
+        if constexpr (!add) {
+          std::fill(row, row + ylo * ow, 0.0f);
+          std::fill(row + yhi * ow, row + g.oh * ow, 0.0f);
+        }
+        for (std::size_t oy = ylo; oy < yhi; ++oy) {
+          auto* col = row + oy * ow;
+          if constexpr (!add) {
+            std::fill(col, col + xlo, 0.0f);
+            std::fill(col + xhi, col + ow, 0.0f);
+          }
+          if (xlo == xhi) continue;  // the whole row reads padding
+          auto* img = x + (c * g.h + oy * s + ki - g.padding) * g.w + xlo * s + kj - g.padding;
+          if constexpr (add) {
+            for (std::size_t ox = xlo; ox < xhi; ++ox) img[(ox - xlo) * s] += col[ox];
+          } else {
+            if (s == 1) {
+              std::copy_n(img, xhi - xlo, col + xlo);
+            } else {
+              for (std::size_t ox = xlo; ox < xhi; ++ox) col[ox] = img[(ox - xlo) * s];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Conv2d::Conv2d(std::string name, std::size_t in_channels, std::size_t out_channels,
+               std::size_t kernel, std::size_t stride, std::size_t padding,
+               std::optional<Activation> activation, std::mt19937_64& rng)
+    : name_(std::move(name)),
+      in_(in_channels),
+      out_(out_channels),
+      kernel_(kernel),
+      stride_(stride),
+      padding_(padding) {
+  if (in_ == 0 || out_ == 0 || kernel_ == 0 || stride_ == 0) {
+    throw std::invalid_argument(fmt::format(
+        "{}: channels, kernel and stride must be at least 1, got in_channels {}, out_channels {}, "
+        "kernel {}, stride {}",
+        name_, in_, out_, kernel_, stride_));
+  }
+  if (activation && activation->fn() == Fn::crelu) {
+    throw std::invalid_argument(fmt::format(
+        "{}: crelu doubles the channels and cannot be fused; add an ActivationLayer", name_));
+  }
+  weight_ = Tensor(Shape{out_, in_, kernel_, kernel_});
+  dweight_ = Tensor(weight_.shape());
+  bias_ = Tensor(Shape{out_});
+  dbias_ = Tensor(Shape{out_});
+  if (activation) act_.emplace(*activation);
+  init_weights(weight_.span(), in_ * kernel_ * kernel_, out_ * kernel_ * kernel_,
+               activation ? &*activation : nullptr, rng);
+}
+
+Shape Conv2d::output_shape(const Shape& s) const {
+  if (s.rank != 4) {
+    throw std::invalid_argument(
+        fmt::format("{}: expected an input of shape (batch, {}, height, width), got {}", name_, in_,
+                    s.to_string()));
+  }
+  check_shape(name_, "input", s, Shape{s[0], in_, s[2], s[3]});
+  const std::size_t least = kernel_ > 2 * padding_ ? kernel_ - 2 * padding_ : 0;
+  if (s[2] < least || s[3] < least) {
+    throw std::invalid_argument(fmt::format(
+        "{}: input {} is smaller than the {}x{} kernel with padding {}: the output would be empty "
+        "(height and width must be at least {})",
+        name_, s.to_string(), kernel_, kernel_, padding_, least));
+  }
+  const auto out = [&](std::size_t n) { return (n + 2 * padding_ - kernel_) / stride_ + 1; };
+  return Shape{s[0], out_, out(s[2]), out(s[3])};
+}
+
+const Tensor& Conv2d::forward(const Tensor& x, bool training) {
+  const Shape ys = output_shape(x.shape());
+  const Geometry g{in_, x.shape()[2], x.shape()[3], kernel_, stride_, padding_, ys[2], ys[3]};
+  const std::size_t batch = ys[0], positions = g.positions(), per_image = out_ * positions;
+  x_ = &x;
+  y_.resize(ys);
+  if (!g.unfolds_to_itself()) cols_.resize(Shape{g.rows(), positions});
+  if (act_) act_->reserve(y_.size());
+  const int m = static_cast<int>(out_), n = static_cast<int>(positions);
+  const int k = static_cast<int>(g.rows());
+  std::size_t done = 0;  // elements of y through the activation
+  for (std::size_t b = 0; b < batch; ++b) {
+    const float* xb = x.data() + b * in_ * g.h * g.w;
+    const float* cols = xb;
+    if (!g.unfolds_to_itself()) {
+      unfold<false>(g, xb, cols_.data());
+      cols = cols_.data();
+    }
+    float* yb = y_.data() + b * per_image;  // (O, H' W')
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, weight_.data(), k, cols,
+                n, 0.0f, yb, n);
+    for (std::size_t o = 0; o < out_; ++o) {
+      float* row = yb + o * positions;
+      for (std::size_t p = 0; p < positions; ++p) row[p] += bias_[o];
+    }
+    if (act_) {
+      // The mask is written in 64-bit words, so the activation runs up to the last multiple of
+      // 64 ready; the few elements left wait for the next image (still in cache) or the end.
+      const std::size_t ready = (b + 1) * per_image;
+      const std::size_t end = b + 1 == batch ? ready : ready / 64 * 64;
+      if (end > done) {
+        const std::span<float> block(y_.data() + done, end - done);
+        act_->forward(block, block, done, training);
+        done = end;
+      }
+    }
+  }
+  return y_;
+}
+
+const Tensor& Conv2d::backward(const Tensor& dy) {
+  check_shape(name_, "output gradient", dy.shape(), y_.shape());
+  const Tensor* dz = &dy;
+  if (act_) {
+    dz_.resize(dy.shape());
+    act_->backward(y_.span(), dy.span(), dz_.span());
+    dz = &dz_;
+  }
+  const Shape& xs = x_->shape();
+  const Geometry g{in_, xs[2], xs[3], kernel_, stride_, padding_, dy.shape()[2], dy.shape()[3]};
+  const std::size_t batch = xs[0], positions = g.positions(), per_image = out_ * positions;
+  if (!g.unfolds_to_itself()) {
+    cols_.resize(Shape{g.rows(), positions});
+    if (input_grad_) dcols_.resize(cols_.shape());
+  }
+  ones_.resize(Shape{positions});
+  ones_.fill(1.0f);
+  dx_.resize(xs);
+  // Per image: db += dz 1; dW += dz cols^T; dx = col2im(W^T dz). Gradients are overwritten, so
+  // they start at 0 and the images accumulate into them.
+  dbias_.fill(0.0f);
+  dweight_.fill(0.0f);
+  const int o = static_cast<int>(out_), p = static_cast<int>(positions);
+  const int r = static_cast<int>(g.rows());
+  for (std::size_t b = 0; b < batch; ++b) {
+    const float* dzb = dz->data() + b * per_image;  // (O, H' W')
+    const float* xb = x_->data() + b * in_ * g.h * g.w;
+    float* dxb = dx_.data() + b * in_ * g.h * g.w;
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, o, p, 1.0f, dzb, p, ones_.data(), 1, 1.0f,
+                dbias_.data(), 1);
+    const float* cols = xb;
+    if (!g.unfolds_to_itself()) {
+      unfold<false>(g, xb, cols_.data());
+      cols = cols_.data();
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, r, p, 1.0f, dzb, p, cols, p, 1.0f,
+                dweight_.data(), r);
+    if (!input_grad_) continue;
+    float* dcols = g.unfolds_to_itself() ? dxb : dcols_.data();
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, p, o, 1.0f, weight_.data(), r, dzb, p,
+                0.0f, dcols, p);
+    if (!g.unfolds_to_itself()) {
+      std::fill_n(dxb, in_ * g.h * g.w, 0.0f);
+      unfold<true>(g, dxb, dcols);
+    }
+  }
+  return dx_;
+}
+
+std::vector<Param> Conv2d::params() {
+  return {{name_ + ".weight", &weight_, &dweight_}, {name_ + ".bias", &bias_, &dbias_}};
+}
+
+}  // namespace rectify::nn

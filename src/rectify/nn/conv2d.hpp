@@ -1,0 +1,51 @@
+// Conv2d(C -> O, k x k, stride, padding, activation) on NCHW tensors: y = f(W * x + b), W
+// (O, C, k, k) as PyTorch lays it out. Each image is unfolded into columns (im2col, one reused
+// buffer) and multiplied by W with OpenBLAS's GEMM; the bias and the activation run in the
+// epilogue, image by image, while that image's output is in cache.
+#pragma once
+
+#include <optional>
+#include <random>
+#include <string>
+
+#include "rectify/nn/layer.hpp"
+#include "rectify/nn/saved_activation.hpp"
+
+namespace rectify::nn {
+
+class Conv2d : public Layer {
+ public:
+  // activation: std::nullopt for none. Weights are initialised with the activation's default
+  // initializer (fan_in = C k k, fan_out = O k k); the bias is zero. std::invalid_argument for a
+  // zero channel count, kernel or stride, or for crelu (it changes the channel count: use an
+  // ActivationLayer after the convolution).
+  Conv2d(std::string name, std::size_t in_channels, std::size_t out_channels, std::size_t kernel,
+         std::size_t stride, std::size_t padding, std::optional<Activation> activation,
+         std::mt19937_64& rng);
+
+  // x (B, C, H, W) -> y (B, O, H', W'), H' = (H + 2 padding - kernel) / stride + 1.
+  const Tensor& forward(const Tensor& x, bool training) override;
+  const Tensor& backward(const Tensor& dy) override;
+  std::vector<Param> params() override;
+  std::string name() const override { return name_; }
+
+  // The first layer of a model needs no gradient for its input: skipping it saves a GEMM and a
+  // col2im per image.
+  void set_input_grad(bool needed) { input_grad_ = needed; }
+  // The output shape for an input shape; std::invalid_argument naming the layer when the input
+  // is not (B, C, H, W) or is too small for the kernel.
+  Shape output_shape(const Shape& input) const;
+
+ private:
+  std::string name_;
+  std::size_t in_, out_, kernel_, stride_, padding_;
+  std::optional<SavedActivation> act_;
+  Tensor weight_, bias_, dweight_, dbias_;
+  Tensor y_, dz_, dx_;
+  Tensor cols_, dcols_;        // (C k k, H' W'): one image unfolded, and its gradient
+  Tensor ones_;                // (H' W') of 1: db as a GEMV
+  const Tensor* x_ = nullptr;  // the input of the last forward, owned by the caller
+  bool input_grad_ = true;
+};
+
+}  // namespace rectify::nn

@@ -1,0 +1,85 @@
+#include "rectify/nn/maxpool2d.hpp"
+
+#include <fmt/format.h>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace rectify::nn {
+
+MaxPool2d::MaxPool2d(std::string name, std::size_t kernel, std::size_t stride)
+    : name_(std::move(name)), kernel_(kernel), stride_(stride) {
+  if (kernel_ == 0 || stride_ == 0) {
+    throw std::invalid_argument(
+        fmt::format("{}: kernel and stride must be at least 1, got kernel {}, stride {}", name_,
+                    kernel_, stride_));
+  }
+}
+
+Shape MaxPool2d::output_shape(const Shape& s) const {
+  if (s.rank != 4) {
+    throw std::invalid_argument(
+        fmt::format("{}: expected an input of shape (batch, channels, height, width), got {}",
+                    name_, s.to_string()));
+  }
+  if (s[2] < kernel_ || s[3] < kernel_) {
+    throw std::invalid_argument(
+        fmt::format("{}: input {} is smaller than the {}x{} window: the output would be empty",
+                    name_, s.to_string(), kernel_, kernel_));
+  }
+  if (s[2] * s[3] > std::numeric_limits<std::uint32_t>::max()) {
+    throw std::invalid_argument(fmt::format(
+        "{}: input {} has planes too large for 32-bit argmax indices", name_, s.to_string()));
+  }
+  return Shape{s[0], s[1], (s[2] - kernel_) / stride_ + 1, (s[3] - kernel_) / stride_ + 1};
+}
+
+const Tensor& MaxPool2d::forward(const Tensor& x, bool /*training*/) {
+  const Shape ys = output_shape(x.shape());
+  x_shape_ = x.shape();
+  y_.resize(ys);
+  argmax_.resize(y_.size());
+  const std::size_t w = x_shape_[3], plane = x_shape_[2] * w, oh = ys[2], ow = ys[3];
+  for (std::size_t pl = 0; pl < ys[0] * ys[1]; ++pl) {
+    const float* in = x.data() + pl * plane;
+    float* out = y_.data() + pl * oh * ow;
+    std::uint32_t* arg = argmax_.data() + pl * oh * ow;
+    // Window position by window position across a row of outputs: the outputs are independent,
+    // so the compares pipeline (and vectorise) instead of forming one chain per window.
+    for (std::size_t oy = 0; oy < oh; ++oy) {
+      float* m = out + oy * ow;
+      std::uint32_t* best = arg + oy * ow;
+      std::fill(m, m + ow, -std::numeric_limits<float>::infinity());
+      for (std::size_t ox = 0; ox < ow; ++ox) {
+        best[ox] = static_cast<std::uint32_t>(oy * stride_ * w + ox * stride_);
+      }
+      for (std::size_t ki = 0; ki < kernel_; ++ki) {
+        for (std::size_t kj = 0; kj < kernel_; ++kj) {
+          const std::size_t row = (oy * stride_ + ki) * w + kj;
+          for (std::size_t ox = 0; ox < ow; ++ox) {
+            const float v = in[row + ox * stride_];
+            const bool take = v > m[ox] || std::isnan(v);  // PyTorch's test, NaN included
+            m[ox] = take ? v : m[ox];
+            best[ox] = take ? static_cast<std::uint32_t>(row + ox * stride_) : best[ox];
+          }
+        }
+      }
+    }
+  }
+  return y_;
+}
+
+const Tensor& MaxPool2d::backward(const Tensor& dy) {
+  check_shape(name_, "output gradient", dy.shape(), y_.shape());
+  dx_.resize(x_shape_);
+  dx_.fill(0.0f);
+  const std::size_t plane = x_shape_[2] * x_shape_[3], per = y_.shape()[2] * y_.shape()[3];
+  for (std::size_t pl = 0; pl < y_.shape()[0] * y_.shape()[1]; ++pl) {
+    float* dx = dx_.data() + pl * plane;
+    // Overlapping windows (stride < kernel) can pick the same input: the gradients add.
+    for (std::size_t i = pl * per; i < (pl + 1) * per; ++i) dx[argmax_[i]] += dy[i];
+  }
+  return dx_;
+}
+
+}  // namespace rectify::nn
