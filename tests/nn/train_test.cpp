@@ -25,6 +25,15 @@ TEST(Train, MlpLearnsTheEmbeddedSampleWellAboveChance) {
   EXPECT_LT(history.back().train_loss, history.front().train_loss);
 }
 
+TEST(Train, CnnLearnsTheEmbeddedSample) {
+  const auto data = data::load_fashion_mnist_sample();
+  TrainOptions o;
+  o.model = "cnn";
+  o.epochs = 1;
+  const auto history = train(o, data);
+  EXPECT_GT(history.back().test_acc, 0.55) << "chance is 0.10";
+}
+
 TEST(Train, SameSeedSameRun) {
   const auto data = data::load_fashion_mnist_sample();
   TrainOptions o;

@@ -21,7 +21,8 @@ Action add_train(CLI::App& app) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("train", "Train a model on Fashion-MNIST");
   auto& opt = args->o;
-  cmd->add_option("--model", opt.model, "mlp (784-128-10)")->capture_default_str();
+  cmd->add_option("--model", opt.model, "mlp (784-128-10) | cnn (2 conv + pool)")
+      ->capture_default_str();
   cmd->add_option("--activation", opt.activation, "Activation spec, e.g. relu, leaky_relu:0.1")
       ->capture_default_str();
   cmd->add_option("--epochs", opt.epochs, "Epochs")

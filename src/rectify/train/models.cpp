@@ -5,33 +5,75 @@
 #include <stdexcept>
 
 #include "rectify/nn/activation_layer.hpp"
+#include "rectify/nn/conv2d.hpp"
+#include "rectify/nn/flatten.hpp"
 #include "rectify/nn/linear.hpp"
+#include "rectify/nn/maxpool2d.hpp"
 
 namespace rectify::train {
+
+namespace {
+
+// Functions that fit a GEMM epilogue go into the Linear or Conv2d before them; prelu (learned
+// slopes) and crelu (which doubles the width) are layers of their own.
+bool fusable(const Activation& a) {
+  return a.fn() != Fn::prelu && a.fn() != Fn::crelu;
+}
+
+// Adds the standalone activation layer when the function is not fused; returns the width after
+// it (crelu doubles it).
+std::size_t add_unfused(nn::Sequential& model, const std::string& name, const Activation& a,
+                        std::size_t width) {
+  if (fusable(a)) return width;
+  model.add(std::make_unique<nn::ActivationLayer>(name, a, width));
+  return a.fn() == Fn::crelu ? 2 * width : width;
+}
+
+std::optional<Activation> fused(const Activation& a) {
+  return fusable(a) ? std::optional(a) : std::nullopt;
+}
+
+}  // namespace
 
 nn::Sequential make_mlp(const Activation& activation, std::mt19937_64& rng, std::size_t inputs,
                         std::size_t hidden, std::size_t classes) {
   nn::Sequential model;
-  // Functions that fit a GEMM epilogue go into Linear; prelu (learned slopes) and crelu (which
-  // doubles the width) are layers of their own.
-  const bool fused = activation.fn() != Fn::prelu && activation.fn() != Fn::crelu;
-  auto fc1 = std::make_unique<nn::Linear>("fc1", inputs, hidden,
-                                          fused ? std::optional(activation) : std::nullopt, rng);
+  auto fc1 = std::make_unique<nn::Linear>("fc1", inputs, hidden, fused(activation), rng);
   fc1->set_input_grad(false);
   model.add(std::move(fc1));
-  std::size_t width = hidden;
-  if (!fused) {
-    model.add(std::make_unique<nn::ActivationLayer>("act1", activation, hidden));
-    if (activation.fn() == Fn::crelu) width *= 2;
-  }
+  const std::size_t width = add_unfused(model, "act1", activation, hidden);
   model.add(std::make_unique<nn::Linear>("fc2", width, classes, std::nullopt, rng));
+  return model;
+}
+
+nn::Sequential make_cnn(const Activation& activation, std::mt19937_64& rng) {
+  nn::Sequential model;
+  auto conv1 = std::make_unique<nn::Conv2d>("conv1", 1, 32, 3, 1, 0, fused(activation), rng);
+  conv1->set_input_grad(false);
+  model.add(std::move(conv1));  // (B, 32, 26, 26)
+  std::size_t channels = add_unfused(model, "act1", activation, 32);
+  model.add(std::make_unique<nn::MaxPool2d>("pool1", 2, 2));  // (B, 32, 13, 13)
+  model.add(std::make_unique<nn::Conv2d>("conv2", channels, 64, 3, 1, 0, fused(activation), rng));
+  channels = add_unfused(model, "act2", activation, 64);      // (B, 64, 11, 11)
+  model.add(std::make_unique<nn::MaxPool2d>("pool2", 2, 2));  // (B, 64, 5, 5)
+  model.add(std::make_unique<nn::Flatten>("flatten"));        // (B, 1600)
+  model.add(std::make_unique<nn::Linear>("fc1", channels * 25, 128, fused(activation), rng));
+  const std::size_t width = add_unfused(model, "act3", activation, 128);
+  model.add(std::make_unique<nn::Linear>("fc2", width, 10, std::nullopt, rng));
   return model;
 }
 
 nn::Sequential make_model(const std::string& name, const Activation& activation,
                           std::mt19937_64& rng) {
   if (name == "mlp") return make_mlp(activation, rng);
-  throw std::invalid_argument(fmt::format("unknown model '{}'; known: mlp", name));
+  if (name == "cnn") return make_cnn(activation, rng);
+  throw std::invalid_argument(fmt::format("unknown model '{}'; known: mlp, cnn", name));
+}
+
+nn::Shape model_input_shape(const std::string& name, std::size_t batch, std::size_t rows,
+                            std::size_t cols) {
+  if (name == "cnn") return nn::Shape{batch, 1, rows, cols};
+  return nn::Shape{batch, rows * cols};
 }
 
 }  // namespace rectify::train

@@ -14,8 +14,17 @@ nn::Sequential make_mlp(const Activation& activation, std::mt19937_64& rng,
                         std::size_t inputs = 784, std::size_t hidden = 128,
                         std::size_t classes = 10);
 
-// By name: "mlp". std::invalid_argument naming the known models otherwise.
+// A small CNN: Conv(1 -> 32, 3x3) + f + pool 2, Conv(32 -> 64, 3x3) + f + pool 2, Flatten,
+// Linear(1600 -> 128) + f, Linear(128 -> 10), for 28 x 28 single-channel images.
+nn::Sequential make_cnn(const Activation& activation, std::mt19937_64& rng);
+
+// By name: "mlp" or "cnn". std::invalid_argument naming the known models otherwise.
 nn::Sequential make_model(const std::string& name, const Activation& activation,
                           std::mt19937_64& rng);
+
+// The shape a model takes a batch of `batch` images of rows x cols in: (B, rows * cols) for the
+// MLP, (B, 1, rows, cols) for the CNN.
+nn::Shape model_input_shape(const std::string& name, std::size_t batch, std::size_t rows,
+                            std::size_t cols);
 
 }  // namespace rectify::train

@@ -21,8 +21,8 @@ struct Evaluation {
   double loss = 0, accuracy = 0;
 };
 
-Evaluation evaluate(nn::Sequential& model, const data::Dataset& set, std::size_t batch) {
-  const std::size_t pixels = set.rows * set.cols;
+Evaluation evaluate(nn::Sequential& model, const std::string& model_name, const data::Dataset& set,
+                    std::size_t batch) {
   nn::Tensor x;
   std::vector<std::int32_t> y;
   std::vector<std::size_t> indices;
@@ -32,7 +32,7 @@ Evaluation evaluate(nn::Sequential& model, const data::Dataset& set, std::size_t
     const std::size_t b = std::min(batch, set.count - start);
     indices.resize(b);
     for (std::size_t i = 0; i < b; ++i) indices[i] = start + i;
-    x.resize(nn::Shape{b, pixels});
+    x.resize(model_input_shape(model_name, b, set.rows, set.cols));
     y.resize(b);
     data::fill_batch(set, indices, x.span(), y);
     const auto r = nn::softmax_cross_entropy(model.forward(x, false), y, nullptr);
@@ -80,7 +80,6 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
   if (resumed) restore_checkpoint(*resumed, options.resume, params, *optimizer);
 
   const data::Dataset& set = data.train;
-  const std::size_t pixels = set.rows * set.cols;
   const std::size_t batches = (set.count + o.batch - 1) / o.batch;
   std::vector<std::size_t> order(set.count);
   nn::Tensor x, dlogits;
@@ -96,7 +95,7 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
     std::size_t correct = 0;
     for (std::size_t b = 0; b < batches; ++b) {
       const std::size_t first = b * o.batch, count = std::min(o.batch, set.count - first);
-      x.resize(nn::Shape{count, pixels});
+      x.resize(model_input_shape(o.model, count, set.rows, set.cols));
       y.resize(count);
       data::fill_batch(set, std::span(order).subspan(first, count), x.span(), y);
       const nn::Tensor& logits = model.forward(x, true);  // (B, 10)
@@ -119,7 +118,7 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const auto test = evaluate(model, data.test, 1000);
+    const auto test = evaluate(model, o.model, data.test, 1000);
     EpochMetrics m{.epoch = epoch,
                    .train_loss = loss_sum / static_cast<double>(set.count),
                    .train_acc = static_cast<double>(correct) / static_cast<double>(set.count),
