@@ -220,6 +220,8 @@ std::string_view init_name(Init init) {
   switch (init) {
     case Init::he_normal:
       return "he_normal";
+    case Init::he_uniform:
+      return "he_uniform";
     case Init::lecun_normal:
       return "lecun_normal";
     case Init::glorot_uniform:

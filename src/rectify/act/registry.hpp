@@ -22,7 +22,7 @@ struct ParamInfo {
 };
 
 // The initializer a layer using the function picks unless told otherwise.
-enum class Init { he_normal, lecun_normal, glorot_uniform };
+enum class Init { he_normal, he_uniform, lecun_normal, glorot_uniform };
 std::string_view init_name(Init init);
 
 struct FunctionInfo {

@@ -75,7 +75,7 @@ void unfold(const Geometry& g, std::conditional_t<add, float*, const float*> x,
 
 Conv2d::Conv2d(std::string name, std::size_t in_channels, std::size_t out_channels,
                std::size_t kernel, std::size_t stride, std::size_t padding,
-               std::optional<Activation> activation, std::mt19937_64& rng)
+               std::optional<Activation> activation, std::mt19937_64& rng, std::optional<Init> init)
     : name_(std::move(name)),
       in_(in_channels),
       out_(out_channels),
@@ -98,7 +98,7 @@ Conv2d::Conv2d(std::string name, std::size_t in_channels, std::size_t out_channe
   dbias_ = Tensor(Shape{out_});
   if (activation) act_.emplace(*activation);
   init_weights(weight_.span(), in_ * kernel_ * kernel_, out_ * kernel_ * kernel_,
-               activation ? &*activation : nullptr, rng);
+               activation ? &*activation : nullptr, rng, init);
 }
 
 Shape Conv2d::output_shape(const Shape& s) const {

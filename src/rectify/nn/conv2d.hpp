@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "rectify/act/registry.hpp"
 #include "rectify/nn/layer.hpp"
 #include "rectify/nn/saved_activation.hpp"
 
@@ -21,7 +22,7 @@ class Conv2d : public Layer {
   // ActivationLayer after the convolution).
   Conv2d(std::string name, std::size_t in_channels, std::size_t out_channels, std::size_t kernel,
          std::size_t stride, std::size_t padding, std::optional<Activation> activation,
-         std::mt19937_64& rng);
+         std::mt19937_64& rng, std::optional<Init> init = {});  // init: overrides the default
 
   // x (B, C, H, W) -> y (B, O, H', W'), H' = (H + 2 padding - kernel) / stride + 1.
   const Tensor& forward(const Tensor& x, bool training) override;

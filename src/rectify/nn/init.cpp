@@ -33,15 +33,21 @@ double he_gain(const Activation& a) {
 }
 
 void init_weights(std::span<float> w, std::size_t fan_in, std::size_t fan_out, const Activation* a,
-                  std::mt19937_64& rng) {
-  const Init init = a ? info(a->fn()).default_init : Init::glorot_uniform;
+                  std::mt19937_64& rng, std::optional<Init> chosen) {
+  const Init init = chosen ? *chosen : a ? info(a->fn()).default_init : Init::glorot_uniform;
+  const double gain = a ? he_gain(*a) : std::sqrt(2.0);
   const double in = static_cast<double>(fan_in), out = static_cast<double>(fan_out);
   switch (init) {
     case Init::he_normal:
     case Init::lecun_normal: {
-      const double gain = init == Init::lecun_normal ? 1.0 : he_gain(*a);
-      const auto stddev = static_cast<float>(gain / std::sqrt(in));
+      const double g = init == Init::lecun_normal ? 1.0 : gain;
+      const auto stddev = static_cast<float>(g / std::sqrt(in));
       for (auto& v : w) v = stddev * standard_normal(rng);
+      return;
+    }
+    case Init::he_uniform: {
+      const auto limit = static_cast<float>(gain * std::sqrt(3.0 / in));
+      for (auto& v : w) v = uniform_symmetric(rng, limit);
       return;
     }
     case Init::glorot_uniform: {

@@ -2,6 +2,7 @@
 // with a the negative slope; LeCun normal for SELU; Glorot for sigmoid and tanh).
 #pragma once
 
+#include <optional>
 #include <random>
 #include <span>
 
@@ -20,9 +21,10 @@ float uniform_symmetric(std::mt19937_64& rng, float limit);
 // (and prelu at its initial slope), 1 for SELU (LeCun).
 double he_gain(const Activation& a);
 
-// Fills w (fan_out rows of fan_in) with the activation's default initializer; linear layers
-// with no activation use Glorot uniform.
+// Fills w (fan_out rows of fan_in) with `init`, or when it is empty with the activation's
+// default initializer; layers with no activation default to Glorot uniform. He normal draws
+// N(0, gain^2 / fan_in), He uniform U(-gain sqrt(3 / fan_in), +gain sqrt(3 / fan_in)).
 void init_weights(std::span<float> w, std::size_t fan_in, std::size_t fan_out, const Activation* a,
-                  std::mt19937_64& rng);
+                  std::mt19937_64& rng, std::optional<Init> init = {});
 
 }  // namespace rectify::nn

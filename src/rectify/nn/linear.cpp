@@ -13,7 +13,7 @@ constexpr std::size_t kRowsPerBlock = 64;
 }  // namespace
 
 Linear::Linear(std::string name, std::size_t in, std::size_t out,
-               std::optional<Activation> activation, std::mt19937_64& rng)
+               std::optional<Activation> activation, std::mt19937_64& rng, std::optional<Init> init)
     : name_(std::move(name)),
       in_(in),
       out_(out),
@@ -22,7 +22,7 @@ Linear::Linear(std::string name, std::size_t in, std::size_t out,
       dweight_(Shape{out, in}),
       dbias_(Shape{out}) {
   if (activation) act_.emplace(*activation);
-  init_weights(weight_.span(), in, out, activation ? &*activation : nullptr, rng);
+  init_weights(weight_.span(), in, out, activation ? &*activation : nullptr, rng, init);
 }
 
 const Tensor& Linear::forward(const Tensor& x, bool training) {

@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "rectify/act/registry.hpp"
 #include "rectify/nn/layer.hpp"
 #include "rectify/nn/saved_activation.hpp"
 
@@ -17,7 +18,7 @@ class Linear : public Layer {
   // activation: std::nullopt for none (e.g. the logits). Weights are initialised with the
   // activation's default initializer (init.hpp) from rng; the bias is zero.
   Linear(std::string name, std::size_t in, std::size_t out, std::optional<Activation> activation,
-         std::mt19937_64& rng);
+         std::mt19937_64& rng, std::optional<Init> init = {});  // init: overrides the default
 
   const Tensor& forward(const Tensor& x, bool training) override;
   const Tensor& backward(const Tensor& dy) override;
