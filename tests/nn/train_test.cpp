@@ -34,6 +34,15 @@ TEST(Train, CnnLearnsTheEmbeddedSample) {
   EXPECT_GT(history.back().test_acc, 0.55) << "chance is 0.10";
 }
 
+TEST(Train, IrnnLearnsTheEmbeddedSampleWithoutNan) {
+  const auto data = data::load_fashion_mnist_sample();
+  TrainOptions o;
+  o.model = "rnn";
+  o.epochs = 2;
+  const auto history = train(o, data);  // a NaN loss would throw
+  EXPECT_GT(history.back().test_acc, 0.55) << "chance is 0.10";
+}
+
 TEST(Train, SameSeedSameRun) {
   const auto data = data::load_fashion_mnist_sample();
   TrainOptions o;

@@ -21,7 +21,8 @@ Action add_train(CLI::App& app) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("train", "Train a model on Fashion-MNIST");
   auto& opt = args->o;
-  cmd->add_option("--model", opt.model, "mlp (784-128-10) | cnn (2 conv + pool)")
+  cmd->add_option("--model", opt.model,
+                  "mlp (784-128-10) | cnn (2 conv + pool) | rnn (28 rows as steps)")
       ->capture_default_str();
   cmd->add_option("--activation", opt.activation, "Activation spec, e.g. relu, leaky_relu:0.1")
       ->capture_default_str();
@@ -40,6 +41,10 @@ Action add_train(CLI::App& app) {
       ->check(CLI::IsMember({"constant", "step", "cosine"}));
   cmd->add_option("--momentum", opt.momentum, "SGD momentum")->capture_default_str();
   cmd->add_option("--weight-decay", opt.weight_decay, "Weight decay")->capture_default_str();
+  cmd->add_flag("!--no-identity-init", opt.identity_init,
+                "rnn: PyTorch's uniform init instead of the identity (IRNN)");
+  cmd->add_option("--max-grad-norm", opt.max_grad_norm, "Clip gradients to this global L2 norm")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", opt.seed, "Seed for initialisation and shuffling")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Threads (default: all cores)");

@@ -7,8 +7,10 @@
 #include "rectify/nn/activation_layer.hpp"
 #include "rectify/nn/conv2d.hpp"
 #include "rectify/nn/flatten.hpp"
+#include "rectify/nn/last_step.hpp"
 #include "rectify/nn/linear.hpp"
 #include "rectify/nn/maxpool2d.hpp"
+#include "rectify/nn/rnn.hpp"
 
 namespace rectify::train {
 
@@ -63,16 +65,28 @@ nn::Sequential make_cnn(const Activation& activation, std::mt19937_64& rng) {
   return model;
 }
 
+nn::Sequential make_rnn(const Activation& activation, bool identity_init, std::mt19937_64& rng) {
+  nn::Sequential model;
+  auto rnn = std::make_unique<nn::RNN>("rnn", 28, 128, 1, activation, identity_init, rng);
+  rnn->set_input_grad(false);
+  model.add(std::move(rnn));                          // (B, 28, 128)
+  model.add(std::make_unique<nn::LastStep>("last"));  // (B, 128)
+  model.add(std::make_unique<nn::Linear>("fc", 128, 10, std::nullopt, rng));
+  return model;
+}
+
 nn::Sequential make_model(const std::string& name, const Activation& activation,
-                          std::mt19937_64& rng) {
+                          std::mt19937_64& rng, bool identity_init) {
   if (name == "mlp") return make_mlp(activation, rng);
   if (name == "cnn") return make_cnn(activation, rng);
-  throw std::invalid_argument(fmt::format("unknown model '{}'; known: mlp, cnn", name));
+  if (name == "rnn") return make_rnn(activation, identity_init, rng);
+  throw std::invalid_argument(fmt::format("unknown model '{}'; known: mlp, cnn, rnn", name));
 }
 
 nn::Shape model_input_shape(const std::string& name, std::size_t batch, std::size_t rows,
                             std::size_t cols) {
   if (name == "cnn") return nn::Shape{batch, 1, rows, cols};
+  if (name == "rnn") return nn::Shape{batch, rows, cols};
   return nn::Shape{batch, rows * cols};
 }
 

@@ -18,12 +18,16 @@ nn::Sequential make_mlp(const Activation& activation, std::mt19937_64& rng,
 // Linear(1600 -> 128) + f, Linear(128 -> 10), for 28 x 28 single-channel images.
 nn::Sequential make_cnn(const Activation& activation, std::mt19937_64& rng);
 
-// By name: "mlp" or "cnn". std::invalid_argument naming the known models otherwise.
+// The sequence model: the 28 image rows as 28 steps, RNN(28 -> 128, f) + the last step +
+// Linear(128 -> 10); identity_init is the IRNN recipe (Le et al. 2015).
+nn::Sequential make_rnn(const Activation& activation, bool identity_init, std::mt19937_64& rng);
+
+// By name: "mlp", "cnn" or "rnn". std::invalid_argument naming the known models otherwise.
 nn::Sequential make_model(const std::string& name, const Activation& activation,
-                          std::mt19937_64& rng);
+                          std::mt19937_64& rng, bool identity_init = true);
 
 // The shape a model takes a batch of `batch` images of rows x cols in: (B, rows * cols) for the
-// MLP, (B, 1, rows, cols) for the CNN.
+// MLP, (B, 1, rows, cols) for the CNN, (B, rows, cols) for the RNN (rows are the steps).
 nn::Shape model_input_shape(const std::string& name, std::size_t batch, std::size_t rows,
                             std::size_t cols);
 

@@ -43,6 +43,20 @@ Evaluation evaluate(nn::Sequential& model, const std::string& model_name, const 
   return {loss / n, static_cast<double>(correct) / n};
 }
 
+// Scales every gradient by max_norm / ||g|| when the global L2 norm ||g|| exceeds max_norm.
+void clip_gradients(const std::vector<nn::Param>& params, double max_norm) {
+  double sum = 0;
+  for (const auto& p : params) {
+    for (const float g : p.grad->span()) sum += double(g) * g;
+  }
+  const double norm = std::sqrt(sum);
+  if (!(norm > max_norm)) return;
+  const auto scale = static_cast<float>(max_norm / norm);
+  for (const auto& p : params) {
+    for (float& g : p.grad->span()) g *= scale;
+  }
+}
+
 }  // namespace
 
 double scheduled_lr(const std::string& schedule, double lr, double progress) {
@@ -72,7 +86,7 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
   if (o.batch < 1) throw std::invalid_argument("train: batch must be at least 1");
   const auto activation = Activation::parse(o.activation);
   std::mt19937_64 rng(o.seed);
-  nn::Sequential model = make_model(o.model, activation, rng);
+  nn::Sequential model = make_model(o.model, activation, rng, o.identity_init);
   auto optimizer = make_optimizer(o.optimizer, o.lr, o.momentum, o.weight_decay);
   const double base_lr = optimizer->learning_rate();
   scheduled_lr(o.schedule, base_lr, 0.0);  // rejects an unknown schedule before any work
@@ -106,6 +120,7 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
             epoch, b + 1));
       }
       model.backward(dlogits);
+      if (o.max_grad_norm > 0) clip_gradients(params, o.max_grad_norm);
       const double done =
           static_cast<double>((epoch - 1) * batches + b) / static_cast<double>(o.epochs * batches);
       optimizer->set_learning_rate(scheduled_lr(o.schedule, base_lr, done));

@@ -24,8 +24,10 @@ struct TrainOptions {
   // "cosine" (from lr to 0 along half a cosine, updated every batch).
   std::string schedule = "cosine";
   std::uint64_t seed = 1;
-  std::string save;    // checkpoint written after every epoch (empty: none)
-  std::string resume;  // checkpoint to continue from: its options win, except `epochs`
+  bool identity_init = true;  // rnn: W_hh = I (IRNN); false: PyTorch's uniform init
+  double max_grad_norm = 0;   // > 0: scale the gradients down to this global L2 norm
+  std::string save;           // checkpoint written after every epoch (empty: none)
+  std::string resume;         // checkpoint to continue from: its options win, except `epochs`
 };
 
 struct EpochMetrics {
