@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rectify/nn/activation_layer.hpp"
+#include "rectify/nn/dropout.hpp"
 #include "rectify/nn/linear.hpp"
 #include "rectify/nn/loss.hpp"
 #include "rectify/rectify.hpp"
@@ -177,6 +178,69 @@ TEST(Loss, SoftmaxCrossEntropyMatchesFiniteDifferencesAndIsStable) {
   }
   const std::vector<std::int32_t> bad = {3, 0, 10, 5};
   EXPECT_THROW(softmax_cross_entropy(logits, bad, nullptr), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace rectify::nn
+
+namespace rectify::nn {
+namespace {
+
+TEST(Loss, BinaryCrossEntropyAndMseMatchFiniteDifferences) {
+  Tensor z = random_tensor(Shape{3, 4}, 21, 4.0f);
+  z[0] = 80.0f;  // far in the saturated region: still finite
+  z[1] = -80.0f;
+  std::vector<float> t(12);
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = float(i % 3) / 2.0f;
+  for (int which = 0; which < 2; ++which) {
+    const auto loss = [&](Tensor* d) {
+      return which == 0 ? binary_cross_entropy_with_logits(z, t, d) : mean_squared_error(z, t, d);
+    };
+    Tensor d;
+    EXPECT_TRUE(std::isfinite(loss(&d)));
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      const float saved = z[i], h = 1.0f / 64;  // a step that 80 +- h represents exactly
+      z[i] = saved + h;
+      const double up = loss(nullptr);
+      z[i] = saved - h;
+      const double down = loss(nullptr);
+      z[i] = saved;
+      EXPECT_NEAR(d[i], (up - down) / (2 * h), 2e-4 * std::max(1.0f, std::fabs(d[i])))
+          << which << " " << i;
+    }
+  }
+  EXPECT_THROW(mean_squared_error(z, std::vector<float>(5), nullptr), std::invalid_argument);
+}
+
+TEST(Dropout, KeepsTheExpectationAndPassesGradientsOnlyWhereKept) {
+  Dropout drop("drop", 0.3, 42);
+  Tensor x(Shape{100000});
+  x.fill(2.0f);
+  const Tensor& y = drop.forward(x, true);
+  double mean = 0;
+  for (float v : y.span()) mean += v;
+  EXPECT_NEAR(mean / 100000, 2.0, 0.03);
+  Tensor dy(x.shape());
+  dy.fill(1.0f);
+  const Tensor& dx = drop.backward(dy);
+  for (std::size_t i = 0; i < x.size(); ++i) EXPECT_EQ(dx[i] == 0.0f, y[i] == 0.0f);
+  const Tensor& eval = drop.forward(x, false);
+  EXPECT_EQ(eval[0], 2.0f);
+  EXPECT_THROW(Dropout("d", 1.0, 1), std::invalid_argument);
+}
+
+TEST(Dropout, AlphaDropoutKeepsZeroMeanAndUnitVariance) {
+  Dropout drop("adrop", 0.2, 7, true);
+  const Tensor x = random_tensor(Shape{200000}, 8);  // N(0, 1), SELU's fixed point
+  const Tensor& y = drop.forward(x, true);
+  double mean = 0, sq = 0;
+  for (float v : y.span()) {
+    mean += v;
+    sq += double(v) * v;
+  }
+  mean /= 200000;
+  EXPECT_NEAR(mean, 0.0, 0.01);
+  EXPECT_NEAR(sq / 200000 - mean * mean, 1.0, 0.02);
 }
 
 }  // namespace

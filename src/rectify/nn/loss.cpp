@@ -1,8 +1,11 @@
 #include "rectify/nn/loss.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
+
+#include "rectify/act/reference.hpp"
 
 namespace rectify::nn {
 
@@ -45,6 +48,42 @@ LossResult softmax_cross_entropy(const Tensor& logits, std::span<const std::int3
   }
   r.loss /= static_cast<double>(batch);
   return r;
+}
+
+namespace {
+void check_targets(std::string_view loss, const Tensor& y, std::span<const float> targets) {
+  if (targets.size() != y.size()) {
+    throw std::invalid_argument(fmt::format("{}: {} targets for an output {} of {} elements", loss,
+                                            targets.size(), y.shape().to_string(), y.size()));
+  }
+}
+}  // namespace
+
+double binary_cross_entropy_with_logits(const Tensor& logits, std::span<const float> targets,
+                                        Tensor* dlogits) {
+  check_targets("binary_cross_entropy_with_logits", logits, targets);
+  if (dlogits) dlogits->resize(logits.shape());
+  const auto n = static_cast<double>(logits.size());
+  double sum = 0;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    const double z = logits[i], t = targets[i];
+    sum += std::max(z, 0.0) - z * t + std::log1p(std::exp(-std::fabs(z)));
+    if (dlogits) (*dlogits)[i] = static_cast<float>((ref::sigmoid(z) - t) / n);
+  }
+  return sum / n;
+}
+
+double mean_squared_error(const Tensor& y, std::span<const float> targets, Tensor* dy) {
+  check_targets("mean_squared_error", y, targets);
+  if (dy) dy->resize(y.shape());
+  const auto n = static_cast<double>(y.size());
+  double sum = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const double d = double(y[i]) - targets[i];
+    sum += d * d;
+    if (dy) (*dy)[i] = static_cast<float>(2 * d / n);
+  }
+  return sum / n;
 }
 
 }  // namespace rectify::nn

@@ -18,4 +18,12 @@ struct LossResult {
 LossResult softmax_cross_entropy(const Tensor& logits, std::span<const std::int32_t> labels,
                                  Tensor* dlogits);
 
+// Binary cross-entropy on logits, mean over every element: max(z, 0) - z t + log1p(exp(-|z|)),
+// stable for any z. targets in [0, 1], the shape of logits. dlogits = (sigmoid(z) - t) / N.
+double binary_cross_entropy_with_logits(const Tensor& logits, std::span<const float> targets,
+                                        Tensor* dlogits);
+
+// Mean squared error over every element; dy = 2 (y - t) / N.
+double mean_squared_error(const Tensor& y, std::span<const float> targets, Tensor* dy);
+
 }  // namespace rectify::nn
