@@ -18,7 +18,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
+#include "hwy/cache_control.h"
 #include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
 #include "rectify/act/reference.hpp"
@@ -349,59 +351,96 @@ void Walk(const float* const (&in)[3], float* const (&out)[2], std::uint8_t* mas
   }
 }
 
+// Outputs far larger than the caches, written out of place to 64-byte aligned memory, use
+// streaming (non-temporal) stores: they skip reading each output line before writing it, as
+// memcpy does for large copies, which saves a third of the memory traffic of a forward pass.
+constexpr std::size_t kStreamElements = std::size_t{1} << 22;  // 16 MiB of output per call
+
+template <bool kStream>
+HWY_INLINE void StoreOut(V v, D d, float* HWY_RESTRICT p) {
+  if constexpr (kStream) {
+    hn::Stream(v, d, p);
+  } else {
+    hn::StoreU(v, d, p);
+  }
+}
+
+// Calls run(std::true_type) for streaming stores or run(std::false_type) for plain ones.
+// Block pointers advance by 256 bytes from out + begin, so they stay aligned.
+template <class Run>
+void WithStores(const detail::KernelCall& c, std::size_t begin, std::size_t end, const Run& run) {
+  const bool in_place = c.out == c.in0 || c.out == c.in1 || c.out == c.in2;
+  const bool aligned = reinterpret_cast<std::uintptr_t>(c.out + begin) % 64 == 0;
+  if (end - begin >= kStreamElements && !in_place && aligned) {
+    run(std::true_type());
+    hwy::FlushStream();  // order the streamed stores before the caller reads them
+  } else {
+    run(std::false_type());
+  }
+}
+
 template <class F>
 void Forward(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
   const D d;
-  Walk<1, 1>({c.in0, nullptr, nullptr}, {c.out, nullptr}, nullptr, nullptr, begin, end,
-             [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
-               ForEachVector(d, [&](std::size_t j) {
-                 hn::StoreU(f.Forward(d, hn::LoadU(d, in[0] + j)), d, out[0] + j);
+  WithStores(c, begin, end, [&](auto stream) {
+    Walk<1, 1>({c.in0, nullptr, nullptr}, {c.out, nullptr}, nullptr, nullptr, begin, end,
+               [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+                 ForEachVector(d, [&](std::size_t j) {
+                   StoreOut<stream()>(f.Forward(d, hn::LoadU(d, in[0] + j)), d, out[0] + j);
+                 });
                });
-             });
+  });
 }
 
 template <class F>
 void Backward(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
   const D d;
-  Walk<2, 1>({c.in0, c.in1, nullptr}, {c.out, nullptr}, nullptr, nullptr, begin, end,
-             [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
-               ForEachVector(d, [&](std::size_t j) {
-                 const V x = hn::LoadU(d, in[0] + j);
-                 hn::StoreU(f.Backward(d, x, hn::LoadU(d, in[1] + j)), d, out[0] + j);
+  WithStores(c, begin, end, [&](auto stream) {
+    Walk<2, 1>({c.in0, c.in1, nullptr}, {c.out, nullptr}, nullptr, nullptr, begin, end,
+               [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+                 ForEachVector(d, [&](std::size_t j) {
+                   const V x = hn::LoadU(d, in[0] + j);
+                   StoreOut<stream()>(f.Backward(d, x, hn::LoadU(d, in[1] + j)), d, out[0] + j);
+                 });
                });
-             });
+  });
 }
 
 template <class F>
 void BackwardOutput(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
   const D d;
-  Walk<2, 1>({c.in0, c.in1, nullptr}, {c.out, nullptr}, nullptr, nullptr, begin, end,
-             [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
-               ForEachVector(d, [&](std::size_t j) {
-                 const V y = hn::LoadU(d, in[0] + j);
-                 hn::StoreU(f.BackwardOutput(d, y, hn::LoadU(d, in[1] + j)), d, out[0] + j);
+  WithStores(c, begin, end, [&](auto stream) {
+    Walk<2, 1>({c.in0, c.in1, nullptr}, {c.out, nullptr}, nullptr, nullptr, begin, end,
+               [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+                 ForEachVector(d, [&](std::size_t j) {
+                   const V y = hn::LoadU(d, in[0] + j);
+                   StoreOut<stream()>(f.BackwardOutput(d, y, hn::LoadU(d, in[1] + j)), d,
+                                      out[0] + j);
+                 });
                });
-             });
+  });
 }
 
 template <class F>
 void ForwardMask(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
   const D d;
-  Walk<1, 1>(
-      {c.in0, nullptr, nullptr}, {c.out, nullptr}, c.mask_out, nullptr, begin, end,
-      [&](const float* const* in, float* const* out, std::uint8_t* mask, const std::uint8_t*) {
-        std::uint64_t word = 0;
-        ForEachVector(d, [&](std::size_t j) {
-          const V x = hn::LoadU(d, in[0] + j);
-          hn::StoreU(f.Forward(d, x), d, out[0] + j);
-          std::uint8_t bits[8] = {};
-          hn::StoreMaskBits(d, f.Pass(d, x), bits);
-          std::uint64_t lane_bits = 0;
-          std::memcpy(&lane_bits, bits, sizeof(bits));
-          word |= lane_bits << j;
+  WithStores(c, begin, end, [&](auto stream) {
+    Walk<1, 1>(
+        {c.in0, nullptr, nullptr}, {c.out, nullptr}, c.mask_out, nullptr, begin, end,
+        [&](const float* const* in, float* const* out, std::uint8_t* mask, const std::uint8_t*) {
+          std::uint64_t word = 0;
+          ForEachVector(d, [&](std::size_t j) {
+            const V x = hn::LoadU(d, in[0] + j);
+            StoreOut<stream()>(f.Forward(d, x), d, out[0] + j);
+            std::uint8_t bits[8] = {};
+            hn::StoreMaskBits(d, f.Pass(d, x), bits);
+            std::uint64_t lane_bits = 0;
+            std::memcpy(&lane_bits, bits, sizeof(bits));
+            word |= lane_bits << j;
+          });
+          std::memcpy(mask, &word, sizeof(word));  // little-endian: bit i of byte i / 8
         });
-        std::memcpy(mask, &word, sizeof(word));  // little-endian: bit i of byte i / 8
-      });
+  });
 }
 
 // dx = bit ? dy : (multiply ? dy * slope : 0).
@@ -413,19 +452,21 @@ void BackwardMask(const detail::KernelCall& c, std::size_t begin, std::size_t en
   const auto lane_bit = hn::Load(du, powers);
   const V slope = hn::Set(d, c.k.c0);
   const bool multiply = c.k.c1 != 0.0f;
-  Walk<2, 1>(
-      {nullptr, c.in1, nullptr}, {c.out, nullptr}, nullptr, c.mask_in, begin, end,
-      [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t* mask) {
-        std::uint64_t word = 0;
-        std::memcpy(&word, mask, sizeof(word));
-        ForEachVector(d, [&](std::size_t j) {
-          const auto bits = static_cast<std::uint32_t>(word >> j);
-          const M pass = hn::RebindMask(d, hn::TestBit(hn::Set(du, bits), lane_bit));
-          const V dy = hn::LoadU(d, in[1] + j);
-          const V other = multiply ? hn::Mul(dy, slope) : hn::Zero(d);
-          hn::StoreU(hn::IfThenElse(pass, dy, other), d, out[0] + j);
+  WithStores(c, begin, end, [&](auto stream) {
+    Walk<2, 1>(
+        {nullptr, c.in1, nullptr}, {c.out, nullptr}, nullptr, c.mask_in, begin, end,
+        [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t* mask) {
+          std::uint64_t word = 0;
+          std::memcpy(&word, mask, sizeof(word));
+          ForEachVector(d, [&](std::size_t j) {
+            const auto bits = static_cast<std::uint32_t>(word >> j);
+            const M pass = hn::RebindMask(d, hn::TestBit(hn::Set(du, bits), lane_bit));
+            const V dy = hn::LoadU(d, in[1] + j);
+            const V other = multiply ? hn::Mul(dy, slope) : hn::Zero(d);
+            StoreOut<stream()>(hn::IfThenElse(pass, dy, other), d, out[0] + j);
+          });
         });
-      });
+  });
 }
 
 void CreluForward(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
