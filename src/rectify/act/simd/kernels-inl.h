@@ -214,9 +214,9 @@ struct GeluErf {
     const V c_hi = hn::Set(d, kC.hi);
     const V z = hn::Mul(xc, c_hi);
     const V z_lo = hn::MulAdd(xc, hn::Set(d, kC.lo), ProductError(d, xc, c_hi, z));
-    // erfc(z + z_lo) = erfc(z) (1 - z_lo r), r = 2/sqrt(pi) exp(-z^2) / erfc(z) ~ z + sqrt(z^2 +
-    // 4/pi).
-    const V r = hn::Add(z, hn::Sqrt(hn::MulAdd(z, z, hn::Set(d, static_cast<float>(4 / M_PI)))));
+    // erfc(z + z_lo) = erfc(z) (1 - z_lo r), r = 2/sqrt(pi) exp(-z^2) / erfc(z). r ~ 2z in the
+    // tail, where the correction matters; elsewhere z_lo r is below half an ULP whatever r is.
+    const V r = hn::Max(hn::Add(z, z), hn::Zero(d));
     const V erfc = hn::Mul(Erfc(d, z), hn::NegMulAdd(z_lo, r, hn::Set(d, 1.0f)));
     return hn::Mul(hn::Set(d, 0.5f), hn::IfThenElse(hn::IsNaN(x), x, erfc));
   }
