@@ -102,8 +102,9 @@ struct Relu {
   explicit Relu(D, const Coefficients&) {}
   V Forward(D d, V x) const { return hn::IfThenZeroElse(x < hn::Zero(d), x); }
   M Pass(D d, V x) const { return hn::Not(x <= hn::Zero(d)); }
-  V Backward(D d, V x, V dy) const { return hn::IfThenElseZero(Pass(d, x), dy); }
-  V BackwardOutput(D d, V y, V dy) const { return hn::IfThenZeroElse(y <= hn::Zero(d), dy); }
+  // x <= 0 ? 0 : dy (no Not: one compare and one and-not per vector).
+  V Backward(D d, V x, V dy) const { return hn::IfThenZeroElse(x <= hn::Zero(d), dy); }
+  V BackwardOutput(D d, V y, V dy) const { return Backward(d, y, dy); }
 };
 
 struct Leaky {
@@ -122,7 +123,9 @@ struct Relu6 {
     return hn::IfThenZeroElse(x < hn::Zero(d), hn::IfThenElse(x > six, six, x));
   }
   M Pass(D d, V x) const { return hn::Not(hn::Or(x <= hn::Zero(d), x >= six)); }
-  V Backward(D d, V x, V dy) const { return hn::IfThenElseZero(Pass(d, x), dy); }
+  V Backward(D d, V x, V dy) const {
+    return hn::IfThenZeroElse(hn::Or(x <= hn::Zero(d), x >= six), dy);
+  }
   V BackwardOutput(D d, V y, V dy) const { return Backward(d, y, dy); }
 };
 
