@@ -162,7 +162,8 @@ struct EluFamily {
         neg(hn::Set(d, k.c1)),
         in(hn::Set(d, k.c2)),
         in_neg(hn::Set(d, k.c2 * k.c1)) {}
-  V NegativeArg(D d, V x) const { return ClampExpArg(d, hn::Mul(hn::Min(x, hn::Zero(d)), in)); }
+  // FastExp/FastExpm1 take any argument (very negative ones on their slow path): no clamp.
+  V NegativeArg(D d, V x) const { return hn::Mul(hn::Min(x, hn::Zero(d)), in); }
   V Forward(D d, V x) const {
     const V negative = hn::Add(hn::Mul(neg, FastExpm1(d, NegativeArg(d, x))), hn::Zero(d));
     return hn::IfThenElse(x <= hn::Zero(d), negative, hn::Mul(x, pos));
