@@ -86,6 +86,7 @@ TEST(Checkpoint, ResumeEndsExactlyWhereAnUninterruptedRunEnds) {
   TrainOptions o;
   o.epochs = 3;
   o.optimizer = "sgd_nesterov";
+  o.dropout = 0.2;  // its drops must resume exactly too
   o.save = whole;
   const auto uninterrupted = train(o, data);
 

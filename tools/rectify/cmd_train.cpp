@@ -43,6 +43,9 @@ Action add_train(CLI::App& app) {
   cmd->add_option("--weight-decay", opt.weight_decay, "Weight decay")->capture_default_str();
   cmd->add_flag("!--no-identity-init", opt.identity_init,
                 "rnn: PyTorch's uniform init instead of the identity (IRNN)");
+  cmd->add_option("--dropout", opt.dropout,
+                  "Dropout probability before the last Linear (mlp, cnn; AlphaDropout for selu)")
+      ->check(CLI::Range(0.0, 0.99));
   cmd->add_option("--max-grad-norm", opt.max_grad_norm, "Clip gradients to this global L2 norm")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", opt.seed, "Seed for initialisation and shuffling")

@@ -22,6 +22,9 @@ class Dropout : public Layer {
   const Tensor& forward(const Tensor& x, bool training) override;
   const Tensor& backward(const Tensor& dy) override;
   std::string name() const override { return name_; }
+  // Restarts the drops from `seed`: a trainer reseeds per epoch, so a run resumed at an epoch
+  // boundary drops exactly what the uninterrupted run drops.
+  void reseed(std::uint64_t seed) { rng_.seed(seed); }
 
  private:
   std::string name_;

@@ -70,6 +70,7 @@ void save_checkpoint(const std::filesystem::path& path, const std::vector<nn::Pa
       {"epochs", fmt::format("{}", o.epochs)},
       {"identity_init", o.identity_init ? "1" : "0"},
       {"max_grad_norm", fmt::format("{}", o.max_grad_norm)},
+      {"dropout", fmt::format("{}", o.dropout)},
       {"epochs_done", fmt::format("{}", run.epochs_done)},
       {"optimizer_steps", fmt::format("{}", optimizer.steps())},
       {"shuffle_rng", rng.str()}};
@@ -102,6 +103,7 @@ RunState read_run_state(const SafetensorsFile& f, const std::string& name) {
   o.epochs = number<int>(f, name, "epochs");
   o.identity_init = field(f, name, "identity_init") == "1";
   o.max_grad_norm = number<double>(f, name, "max_grad_norm");
+  o.dropout = number<double>(f, name, "dropout");
   run.epochs_done = number<int>(f, name, "epochs_done");
   std::istringstream rng(field(f, name, "shuffle_rng"));
   rng >> run.shuffle_rng;

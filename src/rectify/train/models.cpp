@@ -6,6 +6,7 @@
 
 #include "rectify/nn/activation_layer.hpp"
 #include "rectify/nn/conv2d.hpp"
+#include "rectify/nn/dropout.hpp"
 #include "rectify/nn/flatten.hpp"
 #include "rectify/nn/last_step.hpp"
 #include "rectify/nn/linear.hpp"
@@ -31,6 +32,12 @@ std::size_t add_unfused(nn::Sequential& model, const std::string& name, const Ac
   return a.fn() == Fn::crelu ? 2 * width : width;
 }
 
+// Dropout before the classifier: AlphaDropout for SELU (it keeps SELU's normalisation).
+void add_dropout(nn::Sequential& model, const Activation& a, double p, std::mt19937_64& rng) {
+  if (p <= 0) return;
+  model.add(std::make_unique<nn::Dropout>("dropout", p, rng(), a.fn() == Fn::selu));
+}
+
 std::optional<Activation> fused(const Activation& a) {
   return fusable(a) ? std::optional(a) : std::nullopt;
 }
@@ -38,17 +45,18 @@ std::optional<Activation> fused(const Activation& a) {
 }  // namespace
 
 nn::Sequential make_mlp(const Activation& activation, std::mt19937_64& rng, std::size_t inputs,
-                        std::size_t hidden, std::size_t classes) {
+                        std::size_t hidden, std::size_t classes, double dropout) {
   nn::Sequential model;
   auto fc1 = std::make_unique<nn::Linear>("fc1", inputs, hidden, fused(activation), rng);
   fc1->set_input_grad(false);
   model.add(std::move(fc1));
   const std::size_t width = add_unfused(model, "act1", activation, hidden);
+  add_dropout(model, activation, dropout, rng);
   model.add(std::make_unique<nn::Linear>("fc2", width, classes, std::nullopt, rng));
   return model;
 }
 
-nn::Sequential make_cnn(const Activation& activation, std::mt19937_64& rng) {
+nn::Sequential make_cnn(const Activation& activation, std::mt19937_64& rng, double dropout) {
   nn::Sequential model;
   auto conv1 = std::make_unique<nn::Conv2d>("conv1", 1, 32, 3, 1, 0, fused(activation), rng);
   conv1->set_input_grad(false);
@@ -61,6 +69,7 @@ nn::Sequential make_cnn(const Activation& activation, std::mt19937_64& rng) {
   model.add(std::make_unique<nn::Flatten>("flatten"));        // (B, 1600)
   model.add(std::make_unique<nn::Linear>("fc1", channels * 25, 128, fused(activation), rng));
   const std::size_t width = add_unfused(model, "act3", activation, 128);
+  add_dropout(model, activation, dropout, rng);
   model.add(std::make_unique<nn::Linear>("fc2", width, 10, std::nullopt, rng));
   return model;
 }
@@ -76,9 +85,9 @@ nn::Sequential make_rnn(const Activation& activation, bool identity_init, std::m
 }
 
 nn::Sequential make_model(const std::string& name, const Activation& activation,
-                          std::mt19937_64& rng, bool identity_init) {
-  if (name == "mlp") return make_mlp(activation, rng);
-  if (name == "cnn") return make_cnn(activation, rng);
+                          std::mt19937_64& rng, bool identity_init, double dropout) {
+  if (name == "mlp") return make_mlp(activation, rng, 784, 128, 10, dropout);
+  if (name == "cnn") return make_cnn(activation, rng, dropout);
   if (name == "rnn") return make_rnn(activation, identity_init, rng);
   throw std::invalid_argument(fmt::format("unknown model '{}'; known: mlp, cnn, rnn", name));
 }

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "rectify/data/batch.hpp"
+#include "rectify/nn/dropout.hpp"
 #include "rectify/nn/loss.hpp"
 #include "rectify/train/checkpoint.hpp"
 #include "rectify/train/models.hpp"
@@ -86,7 +87,7 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
   if (o.batch < 1) throw std::invalid_argument("train: batch must be at least 1");
   const auto activation = Activation::parse(o.activation);
   std::mt19937_64 rng(o.seed);
-  nn::Sequential model = make_model(o.model, activation, rng, o.identity_init);
+  nn::Sequential model = make_model(o.model, activation, rng, o.identity_init, o.dropout);
   auto optimizer = make_optimizer(o.optimizer, o.lr, o.momentum, o.weight_decay);
   const double base_lr = optimizer->learning_rate();
   scheduled_lr(o.schedule, base_lr, 0.0);  // rejects an unknown schedule before any work
@@ -103,6 +104,11 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
   for (int epoch = run.epochs_done + 1; epoch <= o.epochs; ++epoch) {
     // Each epoch shuffles the identity order, so the order depends on the generator alone.
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    for (const auto& layer : model.layers()) {
+      if (auto* drop = dynamic_cast<nn::Dropout*>(layer.get())) {
+        drop->reseed(o.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(epoch));
+      }
+    }
     data::shuffle(order, run.shuffle_rng);
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0;

@@ -25,9 +25,11 @@ struct TrainOptions {
   std::string schedule = "cosine";
   std::uint64_t seed = 1;
   bool identity_init = true;  // rnn: W_hh = I (IRNN); false: PyTorch's uniform init
-  double max_grad_norm = 0;   // > 0: scale the gradients down to this global L2 norm
-  std::string save;           // checkpoint written after every epoch (empty: none)
-  std::string resume;         // checkpoint to continue from: its options win, except `epochs`
+  double max_grad_norm = 0;
+  double dropout = 0;  // probability, before the last Linear of mlp and cnn (AlphaDropout for selu)
+                       // // > 0: scale the gradients down to this global L2 norm
+  std::string save;    // checkpoint written after every epoch (empty: none)
+  std::string resume;  // checkpoint to continue from: its options win, except `epochs`
 };
 
 struct EpochMetrics {
