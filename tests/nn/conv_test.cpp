@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "nn_support.hpp"
 #include "rectify/nn/activation_layer.hpp"
 #include "rectify/nn/conv2d.hpp"
 #include "rectify/nn/flatten.hpp"
@@ -24,17 +25,10 @@
 namespace rectify::nn {
 namespace {
 
-Tensor random_tensor(const Shape& s, std::uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  Tensor t(s);
-  for (auto& v : t.span()) v = normal(rng);
-  return t;
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+using testing::expect_gradient;
+using testing::random_tensor;
+using testing::same_bits;
+using testing::weighted_sum;
 
 struct ConvCase {
   std::size_t batch, in, height, width, out, kernel, stride, padding;
@@ -112,29 +106,6 @@ TEST(Conv2d, ForwardMatchesTheNaiveLoop) {
         ASSERT_NEAR(y[i], want[i], 1e-5 * std::max(1.0, std::fabs(want[i]))) << "element " << i;
       }
     }
-  }
-}
-
-// loss = sum(w .* y) for a fixed random w, so dL/dy = w.
-double weighted_sum(const Tensor& y, const Tensor& w) {
-  double s = 0;
-  for (std::size_t i = 0; i < y.size(); ++i) s += double(y[i]) * w[i];
-  return s;
-}
-
-// Central differences of the loss with respect to every element of `target`, against `analytic`.
-void expect_gradient(Layer& layer, Tensor& x, Tensor& target, const Tensor& analytic,
-                     const Tensor& w, const std::string& what) {
-  const float h = 1e-2f;
-  for (std::size_t i = 0; i < target.size(); ++i) {
-    const float saved = target[i];
-    target[i] = saved + h;
-    const double up = weighted_sum(layer.forward(x, false), w);
-    target[i] = saved - h;
-    const double down = weighted_sum(layer.forward(x, false), w);
-    target[i] = saved;
-    const double fd = (up - down) / (2.0 * h);
-    ASSERT_NEAR(analytic[i], fd, 2e-2 * std::max(1.0, std::fabs(fd))) << what << " element " << i;
   }
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "nn_support.hpp"
 #include "rectify/nn/activation_layer.hpp"
 #include "rectify/nn/dropout.hpp"
 #include "rectify/nn/linear.hpp"
@@ -20,37 +21,10 @@
 namespace rectify::nn {
 namespace {
 
-Tensor random_tensor(const Shape& s, std::uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  Tensor t(s);
-  for (auto& v : t.span()) v = normal(rng);
-  return t;
-}
-
-// loss(layer(x)) = sum(w .* y) for fixed random w, so dL/dy = w.
-double weighted_sum(const Tensor& y, const Tensor& w) {
-  double s = 0;
-  for (std::size_t i = 0; i < y.size(); ++i) s += double(y[i]) * w[i];
-  return s;
-}
-
-// Central differences of the loss with respect to every element of `target`, compared with
-// `analytic`. Float layers: h and the tolerance are sized for float rounding.
-void expect_gradient(Layer& layer, Tensor& x, Tensor& target, const Tensor& analytic,
-                     const Tensor& w, const std::string& what) {
-  const float h = 1e-2f;
-  for (std::size_t i = 0; i < target.size(); ++i) {
-    const float saved = target[i];
-    target[i] = saved + h;
-    const double up = weighted_sum(layer.forward(x, false), w);
-    target[i] = saved - h;
-    const double down = weighted_sum(layer.forward(x, false), w);
-    target[i] = saved;
-    const double fd = (up - down) / (2.0 * h);
-    ASSERT_NEAR(analytic[i], fd, 2e-2 * std::max(1.0, std::fabs(fd))) << what << " element " << i;
-  }
-}
+using testing::expect_gradient;
+using testing::random_tensor;
+using testing::same_bits;
+using testing::weighted_sum;
 
 void check_linear(const char* spec) {
   SCOPED_TRACE(spec);
@@ -185,6 +159,8 @@ TEST(Loss, SoftmaxCrossEntropyMatchesFiniteDifferencesAndIsStable) {
 
 namespace rectify::nn {
 namespace {
+
+using testing::random_tensor;
 
 TEST(Loss, BinaryCrossEntropyAndMseMatchFiniteDifferences) {
   Tensor z = random_tensor(Shape{3, 4}, 21, 4.0f);

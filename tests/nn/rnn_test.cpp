@@ -12,30 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "nn_support.hpp"
 #include "rectify/nn/rnn.hpp"
 #include "rectify/rectify.hpp"
 
 namespace rectify::nn {
 namespace {
 
-Tensor random_tensor(const Shape& s, std::uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  Tensor t(s);
-  for (auto& v : t.span()) v = normal(rng);
-  return t;
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
-// loss = sum(w .* y) for fixed w, so dL/dy = w.
-double weighted_sum(const Tensor& y, const Tensor& w) {
-  double s = 0;
-  for (std::size_t i = 0; i < y.size(); ++i) s += double(y[i]) * w[i];
-  return s;
-}
+using testing::expect_gradient;
+using testing::random_tensor;
+using testing::same_bits;
+using testing::weighted_sum;
 
 // The naive reference, in double. Parameters in params() order (weight_ih, weight_hh, bias_ih,
 // bias_hh per layer); x and y batch first, states indexed [layer][(t B + b) H + j].
