@@ -161,12 +161,7 @@ const Tensor& Conv2d::forward(const Tensor& x, bool training) {
 
 const Tensor& Conv2d::backward(const Tensor& dy) {
   check_shape(name_, "output gradient", dy.shape(), y_.shape());
-  const Tensor* dz = &dy;
-  if (act_) {
-    dz_.resize(dy.shape());
-    act_->backward(y_.span(), dy.span(), dz_.span());
-    dz = &dz_;
-  }
+  const Tensor* dz = &gradient_before(act_, y_, dy, dz_);
   const Shape& xs = x_->shape();
   const Geometry g{in_, xs[2], xs[3], kernel_, stride_, padding_, dy.shape()[2], dy.shape()[3]};
   const std::size_t batch = xs[0], positions = g.positions(), per_image = out_ * positions;

@@ -52,12 +52,7 @@ const Tensor& Linear::forward(const Tensor& x, bool training) {
 const Tensor& Linear::backward(const Tensor& dy) {
   const std::size_t batch = y_.shape()[0];
   check_shape(name_, "output gradient", dy.shape(), y_.shape());
-  const Tensor* dz = &dy;
-  if (act_) {
-    dz_.resize(dy.shape());
-    act_->backward(y_.span(), dy.span(), dz_.span());
-    dz = &dz_;
-  }
+  const Tensor* dz = &gradient_before(act_, y_, dy, dz_);
   // db = column sums of dz; dW = dz^T x; dx = dz W.
   dbias_.fill(0.0f);
   for (std::size_t r = 0; r < batch; ++r) {

@@ -47,4 +47,12 @@ void SavedActivation::backward(std::span<const float> y, std::span<const float> 
   }
 }
 
+const Tensor& gradient_before(const std::optional<SavedActivation>& act, const Tensor& y,
+                              const Tensor& dy, Tensor& dz) {
+  if (!act) return dy;
+  dz.resize(dy.shape());
+  act->backward(y.span(), dy.span(), dz.span());
+  return dz;
+}
+
 }  // namespace rectify::nn

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "rectify/act/activation.hpp"
+#include "rectify/nn/tensor.hpp"
 
 namespace rectify::nn {
 
@@ -31,5 +33,10 @@ class SavedActivation {
   std::vector<std::uint8_t> mask_;
   std::vector<float> input_;
 };
+
+// The gradient before a layer's optional fused activation: dy itself when there is none,
+// otherwise f'(z) dy written into `dz` (sized here). y is the layer's forward output.
+const Tensor& gradient_before(const std::optional<SavedActivation>& act, const Tensor& y,
+                              const Tensor& dy, Tensor& dz);
 
 }  // namespace rectify::nn
