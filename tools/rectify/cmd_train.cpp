@@ -48,6 +48,8 @@ Action add_train(CLI::App& app) {
       ->check(CLI::Range(0.0, 0.99));
   cmd->add_option("--max-grad-norm", opt.max_grad_norm, "Clip gradients to this global L2 norm")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("!--no-diagnostics", opt.diagnostics,
+                "Skip the per-layer statistics (dead units, sparsity, gradient norm)");
   cmd->add_option("--seed", opt.seed, "Seed for initialisation and shuffling")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Threads (default: all cores)");
@@ -88,6 +90,13 @@ Action add_train(CLI::App& app) {
           "epoch {:>3}  train loss {:.4f} acc {:.4f}  test loss {:.4f} acc {:.4f}  "
           "{:.2f} s  {:.0f} img/s\n",
           m.epoch, m.train_loss, m.train_acc, m.test_loss, m.test_acc, m.seconds, m.images_per_s);
+      for (const auto& l : m.layers) {
+        fmt::print(
+            "           {:<8} dead {:>4}/{:<4} (died {}, revived {})  zero {:5.1f}%  "
+            "mean {:+.3f} std {:.3f}  |grad| {:.2e}\n",
+            l.layer, l.dead, l.units, l.died, l.revived, 100 * l.sparsity, l.mean, l.stddev,
+            l.grad_norm);
+      }
       std::fflush(stdout);
       if (log) *log << train::to_json(m) << '\n' << std::flush;
     };

@@ -9,7 +9,12 @@
 namespace rectify::nn {
 
 ActivationLayer::ActivationLayer(std::string name, const Activation& a, std::size_t channels)
-    : name_(std::move(name)), act_(a) {
+    : name_(std::move(name)),
+      act_(a),
+      // prelu and crelu have kernels of their own that keep no mask: dead units come from dx.
+      probe_(std::make_unique<diag::ActivationProbe>(name_, a,
+                                                     a.fn() != Fn::prelu && a.fn() != Fn::crelu)) {
+  act_.set_probe(probe_.get());
   if (a.fn() == Fn::prelu) {
     slopes_ = Tensor(Shape{channels == 0 ? 1 : channels});
     slopes_.fill(static_cast<float>(a.param(0)));
@@ -29,6 +34,9 @@ ChannelLayout ActivationLayer::layout(const Shape& s) const {
 const Tensor& ActivationLayer::forward(const Tensor& x, bool training) {
   x_ = &x;
   const Fn fn = act_.activation().fn();
+  const Shape& s = x.shape();
+  if (s.rank >= 2 && s.size() > 0) probe_->set_layout({s[1], s.size() / (s[0] * s[1])});
+  const bool observe = training && probe_->enabled();
   if (fn == Fn::prelu) {
     const auto l = layout(x.shape());
     if (slopes_.size() != 1 && slopes_.size() != l.channels) {
@@ -37,6 +45,7 @@ const Tensor& ActivationLayer::forward(const Tensor& x, bool training) {
     }
     y_.resize(x.shape());
     prelu_forward(x.span(), slopes_.span(), l, y_.span());
+    if (observe) probe_->forward(y_.span(), 0, {});
     return y_;
   }
   if (fn == Fn::crelu) {
@@ -45,6 +54,7 @@ const Tensor& ActivationLayer::forward(const Tensor& x, bool training) {
     doubled.dims[1] *= 2;
     y_.resize(doubled);
     crelu_forward(x.span(), l, y_.span());
+    if (observe) probe_->forward_values(y_.span());
     return y_;
   }
   y_.resize(x.shape());
@@ -57,11 +67,16 @@ const Tensor& ActivationLayer::backward(const Tensor& dy) {
   check_shape(name_, "output gradient", dy.shape(), y_.shape());
   dx_.resize(x_->shape());
   const Fn fn = act_.activation().fn();
-  if (fn == Fn::prelu) {
-    prelu_backward(x_->span(), slopes_.span(), dy.span(), layout(x_->shape()), dx_.span(),
-                   dslopes_.span());
-  } else if (fn == Fn::crelu) {
-    crelu_backward(x_->span(), dy.span(), layout(x_->shape()), dx_.span());
+  if (fn == Fn::prelu || fn == Fn::crelu) {
+    const bool observe = probe_->enabled();
+    if (observe) probe_->gradient_at_output(dy.span());
+    if (fn == Fn::prelu) {
+      prelu_backward(x_->span(), slopes_.span(), dy.span(), layout(x_->shape()), dx_.span(),
+                     dslopes_.span());
+    } else {
+      crelu_backward(x_->span(), dy.span(), layout(x_->shape()), dx_.span());
+    }
+    if (observe) probe_->gradient_at_input(dx_.span());
   } else {
     act_.backward(y_.span(), dy.span(), dx_.span());
   }

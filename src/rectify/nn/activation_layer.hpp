@@ -3,6 +3,7 @@
 // dimension 1, or one shared); CReLU doubles dimension 1.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "rectify/act/channels.hpp"
@@ -19,12 +20,14 @@ class ActivationLayer : public Layer {
   const Tensor& forward(const Tensor& x, bool training) override;
   const Tensor& backward(const Tensor& dy) override;
   std::vector<Param> params() override;
+  std::vector<diag::ActivationProbe*> probes() override { return {probe_.get()}; }
   std::string name() const override { return name_; }
 
  private:
   ChannelLayout layout(const Shape& s) const;
   std::string name_;
   SavedActivation act_;
+  std::unique_ptr<diag::ActivationProbe> probe_;
   Tensor slopes_, dslopes_;  // PReLU only
   Tensor y_, dx_;
   const Tensor* x_ = nullptr;

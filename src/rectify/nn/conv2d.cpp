@@ -96,7 +96,11 @@ Conv2d::Conv2d(std::string name, std::size_t in_channels, std::size_t out_channe
   dweight_ = Tensor(weight_.shape());
   bias_ = Tensor(Shape{out_});
   dbias_ = Tensor(Shape{out_});
-  if (activation) act_.emplace(*activation);
+  if (activation) {
+    act_.emplace(*activation);
+    probe_ = std::make_unique<diag::ActivationProbe>(name_, *activation);
+    act_->set_probe(probe_.get());
+  }
   init_weights(weight_.span(), in_ * kernel_ * kernel_, out_ * kernel_ * kernel_,
                activation ? &*activation : nullptr, rng, init);
 }
@@ -127,6 +131,7 @@ const Tensor& Conv2d::forward(const Tensor& x, bool training) {
   y_.resize(ys);
   if (!g.unfolds_to_itself()) cols_.resize(Shape{g.rows(), positions});
   if (act_) act_->reserve(y_.size());
+  if (probe_) probe_->set_layout({out_, positions});
   const int m = static_cast<int>(out_), n = static_cast<int>(positions);
   const int k = static_cast<int>(g.rows());
   std::size_t done = 0;  // elements of y through the activation

@@ -28,6 +28,9 @@ class Conv2d : public Layer {
   const Tensor& forward(const Tensor& x, bool training) override;
   const Tensor& backward(const Tensor& dy) override;
   std::vector<Param> params() override;
+  std::vector<diag::ActivationProbe*> probes() override {
+    return probe_ ? std::vector{probe_.get()} : std::vector<diag::ActivationProbe*>{};
+  }
   std::string name() const override { return name_; }
 
   // The first layer of a model needs no gradient for its input: skipping it saves a GEMM and a
@@ -41,6 +44,7 @@ class Conv2d : public Layer {
   std::string name_;
   std::size_t in_, out_, kernel_, stride_, padding_;
   std::optional<SavedActivation> act_;
+  std::unique_ptr<diag::ActivationProbe> probe_;  // with the activation
   Tensor weight_, bias_, dweight_, dbias_;
   Tensor y_, dz_, dx_;
   Tensor cols_, dcols_;        // (C k k, H' W'): one image unfolded, and its gradient

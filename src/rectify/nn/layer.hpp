@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "rectify/diag/probe.hpp"
 #include "rectify/nn/tensor.hpp"
 
 namespace rectify::nn {
@@ -29,6 +30,8 @@ class Layer {
   // parameter gradients.
   virtual const Tensor& backward(const Tensor& dy) = 0;
   virtual std::vector<Param> params() { return {}; }
+  // The diagnostics probes of the layer's activations (none for layers without one).
+  virtual std::vector<diag::ActivationProbe*> probes() { return {}; }
   virtual std::string name() const = 0;
 };
 

@@ -21,7 +21,11 @@ Linear::Linear(std::string name, std::size_t in, std::size_t out,
       bias_(Shape{out}),
       dweight_(Shape{out, in}),
       dbias_(Shape{out}) {
-  if (activation) act_.emplace(*activation);
+  if (activation) {
+    act_.emplace(*activation);
+    probe_ = std::make_unique<diag::ActivationProbe>(name_, *activation);
+    act_->set_probe(probe_.get());
+  }
   init_weights(weight_.span(), in, out, activation ? &*activation : nullptr, rng, init);
 }
 
@@ -31,6 +35,7 @@ const Tensor& Linear::forward(const Tensor& x, bool training) {
   x_ = &x;
   y_.resize(Shape{batch, out_});
   if (act_) act_->reserve(batch * out_);
+  if (probe_) probe_->set_layout({out_, 1});
   const int n = static_cast<int>(out_), k = static_cast<int>(in_);
   for (std::size_t r0 = 0; r0 < batch; r0 += kRowsPerBlock) {
     const std::size_t rows = std::min(kRowsPerBlock, batch - r0);

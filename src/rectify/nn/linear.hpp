@@ -3,6 +3,7 @@
 // cache. The GEMM is OpenBLAS's (CBLAS).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -23,6 +24,9 @@ class Linear : public Layer {
   const Tensor& forward(const Tensor& x, bool training) override;
   const Tensor& backward(const Tensor& dy) override;
   std::vector<Param> params() override;
+  std::vector<diag::ActivationProbe*> probes() override {
+    return probe_ ? std::vector{probe_.get()} : std::vector<diag::ActivationProbe*>{};
+  }
   std::string name() const override { return name_; }
 
   // The first layer of a model needs no gradient for its input: skipping it saves a GEMM.
@@ -34,6 +38,7 @@ class Linear : public Layer {
   std::string name_;
   std::size_t in_, out_;
   std::optional<SavedActivation> act_;
+  std::unique_ptr<diag::ActivationProbe> probe_;  // with the activation
   Tensor weight_, bias_, dweight_, dbias_;
   Tensor y_, dz_, dx_;
   const Tensor* x_ = nullptr;  // the input of the last forward, owned by the caller

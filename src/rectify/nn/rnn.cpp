@@ -65,6 +65,9 @@ RNN::RNN(std::string name, std::size_t input, std::size_t hidden, std::size_t la
   cells_.resize(layers);
   for (std::size_t l = 0; l < layers; ++l) {
     Cell& c = cells_[l];
+    c.probe = std::make_unique<diag::ActivationProbe>(
+        layers == 1 ? name_ : fmt::format("{}.{}", name_, l), act_);
+    c.probe->set_layout({hidden_, 1});
     const std::size_t in = l == 0 ? input_ : hidden_;
     c.w_ih = Tensor(Shape{hidden_, in});
     c.w_hh = Tensor(Shape{hidden_, hidden_});
@@ -93,7 +96,10 @@ void RNN::resize_for(std::size_t batch, std::size_t steps) {
     c.h.resize(Shape{steps, batch, hidden_});
     c.g.resize(Shape{steps, batch, hidden_});
     c.saved.resize(steps, SavedActivation(act_));
-    for (auto& s : c.saved) s.reserve(batch * hidden_);  // no allocation when it already fits
+    for (auto& s : c.saved) {
+      s.reserve(batch * hidden_);  // no allocation when it already fits
+      s.set_probe(c.probe.get());
+    }
   }
   if (ones_.size() != batch * steps) {
     ones_.resize(Shape{batch * steps});
@@ -213,6 +219,12 @@ const Tensor& RNN::backward(const Tensor& dy) {
     }
   }
   return dx_;
+}
+
+std::vector<diag::ActivationProbe*> RNN::probes() {
+  std::vector<diag::ActivationProbe*> all;
+  for (Cell& c : cells_) all.push_back(c.probe.get());
+  return all;
 }
 
 std::vector<Param> RNN::params() {

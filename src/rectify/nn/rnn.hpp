@@ -17,6 +17,7 @@
 // (T, B, H) inside the layer so that a step's rows are contiguous.
 #pragma once
 
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -51,6 +52,8 @@ class RNN : public Layer {
   // dy (B, T, H) -> dx (B, T, I); overwrites every parameter gradient. Needs a training forward.
   const Tensor& backward(const Tensor& dy) override;
   std::vector<Param> params() override;
+  // One per layer of cells, named "<name>" for a single layer, "<name>.<l>" otherwise.
+  std::vector<diag::ActivationProbe*> probes() override;
   std::string name() const override { return name_; }
 
   // The first layer of a model needs no gradient for its input: skipping it saves a GEMM.
@@ -68,6 +71,7 @@ class RNN : public Layer {
     Tensor h;                            // (T, B, H): z before the activation, then h_t in place
     Tensor g;                            // (T, B, H): dL/dh_t, then dL/dz_t in place
     std::vector<SavedActivation> saved;  // one per step: the mask, output or input of f
+    std::unique_ptr<diag::ActivationProbe> probe;  // shared by the steps
   };
 
   void resize_for(std::size_t batch, std::size_t steps);

@@ -19,32 +19,36 @@ void SavedActivation::reserve(std::size_t n) {
 
 void SavedActivation::forward(std::span<const float> z, std::span<float> y, std::size_t offset,
                               bool training) {
-  if (!training || keep_ == Keep::output) {
+  std::span<const std::uint8_t> mask;
+  if (training && keep_ == Keep::mask) {
+    const auto out = std::span(mask_).subspan(offset / 8, mask_bytes(z.size()));
+    forward_with_mask(act_, z, y, out);
+    mask = out;
+  } else {
+    if (training && keep_ == Keep::input) {
+      std::copy(z.begin(), z.end(), input_.begin() + static_cast<std::ptrdiff_t>(offset));
+    }
     rectify::forward(act_, z, y);
-    return;
   }
-  if (keep_ == Keep::mask) {
-    const auto mask = std::span(mask_).subspan(offset / 8, mask_bytes(z.size()));
-    forward_with_mask(act_, z, y, mask);
-    return;
-  }
-  std::copy(z.begin(), z.end(), input_.begin() + static_cast<std::ptrdiff_t>(offset));
-  rectify::forward(act_, z, y);
+  if (training && probe_ && probe_->enabled()) probe_->forward(y, offset, mask);
 }
 
 void SavedActivation::backward(std::span<const float> y, std::span<const float> dy,
                                std::span<float> dz) const {
+  const bool observe = probe_ && probe_->enabled();
+  if (observe) probe_->gradient_at_output(dy);  // dz may overwrite dy
   switch (keep_) {
     case Keep::mask:
       backward_from_mask(act_, std::span(mask_).first(mask_bytes(dy.size())), dy, dz);
-      return;
+      break;
     case Keep::output:
       backward_from_output(act_, y, dy, dz);
-      return;
+      break;
     case Keep::input:
       rectify::backward(act_, std::span(input_).first(dy.size()), dy, dz);
-      return;
+      break;
   }
+  if (observe) probe_->gradient_at_input(dz);
 }
 
 const Tensor& gradient_before(const std::optional<SavedActivation>& act, const Tensor& y,

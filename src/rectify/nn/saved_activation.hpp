@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rectify/act/activation.hpp"
+#include "rectify/diag/probe.hpp"
 #include "rectify/nn/tensor.hpp"
 
 namespace rectify::nn {
@@ -18,6 +19,8 @@ class SavedActivation {
   explicit SavedActivation(const Activation& a);
 
   const Activation& activation() const { return act_; }
+  // Training forwards and backwards report to this probe (owned by the layer; may be null).
+  void set_probe(diag::ActivationProbe* probe) { probe_ = probe; }
   // Sizes the saved state for n elements (no reallocation when it already fits).
   void reserve(std::size_t n);
   // y = f(z) over elements [offset, offset + z.size()) of the whole; z and y may alias. When
@@ -32,6 +35,7 @@ class SavedActivation {
   Keep keep_;
   std::vector<std::uint8_t> mask_;
   std::vector<float> input_;
+  diag::ActivationProbe* probe_ = nullptr;
 };
 
 // The gradient before a layer's optional fused activation: dy itself when there is none,

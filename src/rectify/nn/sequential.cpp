@@ -11,6 +11,9 @@ const Tensor& Sequential::forward(const Tensor& x, bool training) {
 void Sequential::backward(const Tensor& dy) {
   const Tensor* g = &dy;
   for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) g = &(*it)->backward(*g);
+  for (auto& layer : layers_) {
+    for (auto* p : layer->probes()) p->end_batch();
+  }
 }
 
 std::vector<Param> Sequential::params() {

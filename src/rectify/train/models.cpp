@@ -56,6 +56,22 @@ nn::Sequential make_mlp(const Activation& activation, std::mt19937_64& rng, std:
   return model;
 }
 
+nn::Sequential make_deep_mlp(const Activation& activation, std::mt19937_64& rng, std::size_t depth,
+                             std::size_t width) {
+  if (depth < 2) throw std::invalid_argument("make_deep_mlp: depth must be at least 2");
+  nn::Sequential model;
+  std::size_t in = 784;
+  for (std::size_t l = 1; l < depth; ++l) {
+    auto fc =
+        std::make_unique<nn::Linear>(fmt::format("fc{}", l), in, width, fused(activation), rng);
+    if (l == 1) fc->set_input_grad(false);
+    model.add(std::move(fc));
+    in = add_unfused(model, fmt::format("act{}", l), activation, width);
+  }
+  model.add(std::make_unique<nn::Linear>(fmt::format("fc{}", depth), in, 10, std::nullopt, rng));
+  return model;
+}
+
 nn::Sequential make_cnn(const Activation& activation, std::mt19937_64& rng, double dropout) {
   nn::Sequential model;
   auto conv1 = std::make_unique<nn::Conv2d>("conv1", 1, 32, 3, 1, 0, fused(activation), rng);
@@ -89,7 +105,8 @@ nn::Sequential make_model(const std::string& name, const Activation& activation,
   if (name == "mlp") return make_mlp(activation, rng, 784, 128, 10, dropout);
   if (name == "cnn") return make_cnn(activation, rng, dropout);
   if (name == "rnn") return make_rnn(activation, identity_init, rng);
-  throw std::invalid_argument(fmt::format("unknown model '{}'; known: mlp, cnn, rnn", name));
+  if (name == "deep") return make_deep_mlp(activation, rng);
+  throw std::invalid_argument(fmt::format("unknown model '{}'; known: mlp, cnn, rnn, deep", name));
 }
 
 nn::Shape model_input_shape(const std::string& name, std::size_t batch, std::size_t rows,

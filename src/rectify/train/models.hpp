@@ -22,8 +22,14 @@ nn::Sequential make_cnn(const Activation& activation, std::mt19937_64& rng, doub
 // Linear(128 -> 10); identity_init is the IRNN recipe (Le et al. 2015).
 nn::Sequential make_rnn(const Activation& activation, bool identity_init, std::mt19937_64& rng);
 
-// By name: "mlp", "cnn" or "rnn". std::invalid_argument naming the known models otherwise.
-// dropout: the probability of the dropout layer before the last Linear (mlp, cnn; 0: none).
+// The depth study's MLP: `depth` Linear layers, 784 -> width -> ... -> width -> 10, the
+// activation after every one but the last (fc1 ... fc<depth>).
+nn::Sequential make_deep_mlp(const Activation& activation, std::mt19937_64& rng,
+                             std::size_t depth = 10, std::size_t width = 128);
+
+// By name: "mlp", "cnn", "rnn" or "deep" (make_deep_mlp's defaults). std::invalid_argument naming
+// the known models otherwise. dropout: the probability of the dropout layer before the last Linear
+// (mlp, cnn; 0: none).
 nn::Sequential make_model(const std::string& name, const Activation& activation,
                           std::mt19937_64& rng, bool identity_init = true, double dropout = 0);
 

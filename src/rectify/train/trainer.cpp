@@ -58,6 +58,34 @@ void clip_gradients(const std::vector<nn::Param>& params, double max_norm) {
   }
 }
 
+// The model of the options, initialised from their seed.
+nn::Sequential build_model(const TrainOptions& o) {
+  std::mt19937_64 rng(o.seed);
+  nn::Sequential model =
+      make_model(o.model, Activation::parse(o.activation), rng, o.identity_init, o.dropout);
+  if (o.hidden_bias != 0) {
+    for (const auto& layer : model.layers()) {
+      if (layer->probes().empty()) continue;  // only the layers an activation follows
+      for (const auto& p : layer->params()) {
+        if (p.name.ends_with(".bias")) p.value->fill(static_cast<float>(o.hidden_bias));
+      }
+    }
+  }
+  return model;
+}
+
+// The model's probes, switched on or off; the list holds those that are on.
+std::vector<diag::ActivationProbe*> enabled_probes(nn::Sequential& model, bool on) {
+  std::vector<diag::ActivationProbe*> probes;
+  for (const auto& layer : model.layers()) {
+    for (auto* p : layer->probes()) {
+      p->set_enabled(on);
+      if (on) probes.push_back(p);
+    }
+  }
+  return probes;
+}
+
 }  // namespace
 
 double scheduled_lr(const std::string& schedule, double lr, double progress) {
@@ -81,17 +109,17 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
     run.options.epochs = options.epochs;
     run.options.save = options.save;
     run.options.resume = options.resume;
+    run.options.diagnostics = options.diagnostics;
   }
   const TrainOptions& o = run.options;
   if (o.epochs < 1) throw std::invalid_argument("train: epochs must be at least 1");
   if (o.batch < 1) throw std::invalid_argument("train: batch must be at least 1");
-  const auto activation = Activation::parse(o.activation);
-  std::mt19937_64 rng(o.seed);
-  nn::Sequential model = make_model(o.model, activation, rng, o.identity_init, o.dropout);
+  nn::Sequential model = build_model(o);
   auto optimizer = make_optimizer(o.optimizer, o.lr, o.momentum, o.weight_decay);
   const double base_lr = optimizer->learning_rate();
   scheduled_lr(o.schedule, base_lr, 0.0);  // rejects an unknown schedule before any work
   const auto params = model.params();
+  const auto probes = enabled_probes(model, o.diagnostics);
   if (resumed) restore_checkpoint(*resumed, options.resume, params, *optimizer);
 
   const data::Dataset& set = data.train;
@@ -147,6 +175,7 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
                    .test_acc = test.accuracy,
                    .seconds = seconds,
                    .images_per_s = static_cast<double>(set.count) / seconds};
+    for (auto* p : probes) m.layers.push_back(p->end_epoch());
     history.push_back(m);
     run.epochs_done = epoch;
     if (!o.save.empty()) save_checkpoint(o.save, params, *optimizer, run);
@@ -164,7 +193,43 @@ std::string to_json(const EpochMetrics& m) {
   j["test_acc"] = m.test_acc;
   j["seconds"] = m.seconds;
   j["images_per_s"] = m.images_per_s;
+  for (const auto& l : m.layers) {
+    j["layers"].push_back({{"name", l.layer},
+                           {"units", l.units},
+                           {"dead", l.dead},
+                           {"dead_fraction", l.dead_fraction()},
+                           {"died", l.died},
+                           {"revived", l.revived},
+                           {"sparsity", l.sparsity},
+                           {"mean", l.mean},
+                           {"std", l.stddev},
+                           {"grad_norm", l.grad_norm}});
+  }
   return j.dump();
+}
+
+std::vector<diag::LayerStats> probe_untrained(const TrainOptions& options, const data::Dataset& set,
+                                              std::size_t batches) {
+  if (options.batch < 1) throw std::invalid_argument("probe_untrained: batch must be at least 1");
+  nn::Sequential model = build_model(options);
+  const auto probes = enabled_probes(model, true);
+  nn::Tensor x, dlogits;
+  std::vector<std::int32_t> y;
+  std::vector<std::size_t> indices;
+  for (std::size_t b = 0; b < batches && b * options.batch < set.count; ++b) {
+    const std::size_t first = b * options.batch;
+    const std::size_t count = std::min(options.batch, set.count - first);
+    indices.resize(count);
+    for (std::size_t i = 0; i < count; ++i) indices[i] = first + i;
+    x.resize(model_input_shape(options.model, count, set.rows, set.cols));
+    y.resize(count);
+    data::fill_batch(set, indices, x.span(), y);
+    nn::softmax_cross_entropy(model.forward(x, true), y, &dlogits);
+    model.backward(dlogits);
+  }
+  std::vector<diag::LayerStats> stats;
+  for (auto* p : probes) stats.push_back(p->end_epoch());
+  return stats;
 }
 
 }  // namespace rectify::train

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "rectify/data/dataset.hpp"
+#include "rectify/diag/layer_stats.hpp"
 
 namespace rectify::train {
 
@@ -25,9 +26,12 @@ struct TrainOptions {
   std::string schedule = "cosine";
   std::uint64_t seed = 1;
   bool identity_init = true;  // rnn: W_hh = I (IRNN); false: PyTorch's uniform init
-  double max_grad_norm = 0;
+  double max_grad_norm = 0;   // > 0: scale the gradients down to this global L2 norm
   double dropout = 0;  // probability, before the last Linear of mlp and cnn (AlphaDropout for selu)
-                       // // > 0: scale the gradients down to this global L2 norm
+  // Initial bias of every layer followed by an activation (the dying-ReLU study sets it < 0).
+  double hidden_bias = 0;
+  // Per activation layer and epoch: dead units, sparsity, mean, gradient norm (diag/).
+  bool diagnostics = true;
   std::string save;    // checkpoint written after every epoch (empty: none)
   std::string resume;  // checkpoint to continue from: its options win, except `epochs`
 };
@@ -36,6 +40,7 @@ struct EpochMetrics {
   int epoch = 0;
   double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0;
   double seconds = 0, images_per_s = 0;  // the training loop only
+  std::vector<diag::LayerStats> layers;  // one per activation layer, when diagnostics are on
 };
 
 // Called after every batch with (epoch, batches done, batches in the epoch, running loss).
@@ -48,6 +53,11 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
                                 const BatchProgress& progress = {}, const EpochReport& report = {});
 
 std::string to_json(const EpochMetrics& m);
+
+// The diagnostics of the untrained model: `batches` training batches (in data order) through
+// forward and backward without an optimizer step. The depth study's gradient norms at init.
+std::vector<diag::LayerStats> probe_untrained(const TrainOptions& options, const data::Dataset& set,
+                                              std::size_t batches);
 
 // The learning rate after `progress` (0 at the start of the run, 1 at its end) of the run.
 double scheduled_lr(const std::string& schedule, double lr, double progress);
