@@ -12,7 +12,7 @@ packages=(
   libcli11-dev                     # command-line parsing
   nlohmann-json3-dev               # JSON output and checkpoint headers
   libfmt-dev                       # formatting
-  libgtest-dev libgmock-dev        # tests
+  libgtest-dev libgmock-dev libxml2-utils # tests
   libbenchmark-dev                 # micro-benchmarks
   clang-format                     # formatting check
   dataset-fashion-mnist            # the real data set (falls back to the embedded sample)

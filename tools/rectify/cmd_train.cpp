@@ -21,8 +21,9 @@ Action add_train(CLI::App& app) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("train", "Train a model on Fashion-MNIST");
   auto& opt = args->o;
-  cmd->add_option("--model", opt.model,
-                  "mlp (784-128-10) | cnn (2 conv + pool) | rnn (28 rows as steps)")
+  cmd->add_option(
+         "--model", opt.model,
+         "mlp (784-128-10) | cnn (2 conv + pool) | rnn (28 rows as steps) | deep (10 layers)")
       ->capture_default_str();
   cmd->add_option("--activation", opt.activation, "Activation spec, e.g. relu, leaky_relu:0.1")
       ->capture_default_str();

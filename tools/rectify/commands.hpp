@@ -15,5 +15,7 @@ Action add_bench(CLI::App& app);
 Action add_info(CLI::App& app);
 Action add_lab(CLI::App& app);
 Action add_train(CLI::App& app);
+Action add_plot(CLI::App& app);
+Action add_props(CLI::App& app);
 
 }  // namespace rectify::cli

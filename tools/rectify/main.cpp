@@ -13,8 +13,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "rectify 0.1.0");
   std::vector<std::pair<CLI::App*, rectify::cli::Action>> commands;
-  for (auto add : {rectify::cli::add_lab, rectify::cli::add_list, rectify::cli::add_eval,
-                   rectify::cli::add_bench, rectify::cli::add_train, rectify::cli::add_info}) {
+  for (auto add : {rectify::cli::add_lab, rectify::cli::add_list, rectify::cli::add_props,
+                   rectify::cli::add_eval, rectify::cli::add_bench, rectify::cli::add_train,
+                   rectify::cli::add_plot, rectify::cli::add_info}) {
     auto action = add(app);
     commands.emplace_back(app.get_subcommands({}).back(), std::move(action));
   }

@@ -1,5 +1,6 @@
 #include "rectify/act/threads.hpp"
 
+#include <cblas.h>
 #include <omp.h>
 
 #include <atomic>
@@ -12,6 +13,9 @@ std::atomic<int> requested{0};  // 0: OpenMP's default
 
 void set_num_threads(int n) {
   requested.store(n < 1 ? 0 : n, std::memory_order_relaxed);
+  // The GEMMs follow the same count; OpenBLAS keeps its own pool (OPENBLAS_NUM_THREADS, all
+  // cores by default) until told.
+  openblas_set_num_threads(n < 1 ? omp_get_num_procs() : n);
 }
 
 int num_threads() {

@@ -1,0 +1,35 @@
+// Line charts as standalone SVG: the plots of `rectify plot` and of the lab's reports. No
+// dependency beyond the standard library and fmt; the output is deterministic (same chart, same
+// bytes), valid XML, and uses no ids, scripts or external references, so several charts can be
+// inlined in one HTML page.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rectify::lab {
+
+struct Series {
+  std::string name;          // legend text
+  std::vector<double> x, y;  // same length; non-finite y values leave a gap in the line
+  bool dashed = false;
+};
+
+struct Chart {
+  std::string title, x_label, y_label;
+  std::vector<Series> series;
+  std::optional<double> y_min, y_max;  // default: from the data, padded, nice tick numbers
+  bool log_y = false;                  // log10 axis (non-positive values are gaps)
+  int width = 640, height = 400;
+};
+
+// A complete SVG document (<svg xmlns=...> ... </svg>): axes with 1-2-5 ticks, title, legend,
+// one <path class="series" data-name="..."> per series with its points in data order. A chart
+// without series or without a finite point draws the axes and "no data".
+// Throws std::invalid_argument when a series' x and y differ in length, when y_min >= y_max
+// (or either is not finite, or not positive on a log axis), or when the size is outside
+// [160, 20000] x [120, 20000] pixels.
+std::string render_svg(const Chart& chart);
+
+}  // namespace rectify::lab

@@ -1,0 +1,328 @@
+#include "rectify/lab/claims.hpp"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cmath>
+
+#include "rectify/act/reference.hpp"
+#include "rectify/lab/summary.hpp"
+#include "rectify/nn/activation_layer.hpp"
+
+namespace rectify::lab {
+namespace {
+
+constexpr const char* kCompare = "Activation comparison";
+constexpr const char* kDying = "Dying ReLU";
+constexpr const char* kDepth = "Depth and vanishing gradients";
+constexpr const char* kCost = "Cost";
+constexpr const char* kProps = "Properties";
+
+std::string pct(double x) {
+  return fmt::format("{:.1f}%", 100 * x);
+}
+
+std::string epochs_text(const ActivationSummary& s) {
+  return s.epochs_to_target ? fmt::format("{:.1f}", *s.epochs_to_target) : "never";
+}
+
+double cost_of(const LabResults& r, const std::string& a) {
+  for (const auto& c : r.cost) {
+    if (c.activation == a) return c.forward_ns;
+  }
+  return NAN;
+}
+
+const DepthRun* depth_of(const LabResults& r, const std::string& a) {
+  for (const auto& d : r.depth) {
+    if (d.activation == a) return &d;
+  }
+  return nullptr;
+}
+
+// The largest dead fraction of a function's first hidden layer over the dying-study runs; with
+// `learning_only`, over the runs whose final test accuracy is still at least 50% (a run whose
+// weights blew up kills units of any function, saturating ones included).
+double worst_dead(const LabResults& r, const std::string& a, bool learning_only = false) {
+  double worst = 0;
+  for (const auto* runs : {&r.dying_lr, &r.dying_bias}) {
+    for (const auto& run : *runs) {
+      if (run.activation != a || run.epochs.empty() || run.epochs.back().layers.empty()) continue;
+      if (learning_only && run.epochs.back().test_acc < 0.5) continue;
+      worst = std::max(worst, run.epochs.back().layers[0].dead_fraction());
+    }
+  }
+  return worst;
+}
+
+Claim missing(Claim c, const std::string& what) {
+  c.verdict = Verdict::mixed;
+  c.evidence = "not measured in this run (" + what + ")";
+  return c;
+}
+
+Claim cheap(const LabResults& r) {
+  Claim c{"ReLU is cheap to compute: max(0, x) needs no exponential", "000, 002, 003", kCost};
+  const double relu = cost_of(r, "relu");
+  std::vector<std::string> slower_than_half;
+  double fastest = relu;
+  std::string costly;
+  for (const auto& row : r.cost) {
+    fastest = std::min(fastest, row.forward_ns);
+    for (const auto* exp_based : {"sigmoid", "tanh", "elu", "gelu_erf", "silu"}) {
+      if (row.activation == exp_based) {
+        costly += fmt::format("{}{} {:.2f}x", costly.empty() ? "" : ", ", row.activation,
+                              row.forward_ns / relu);
+        if (row.forward_ns < 2 * relu) slower_than_half.push_back(row.activation);
+      }
+    }
+  }
+  if (std::isnan(relu) || costly.empty()) return missing(c, "no cost figures");
+  const bool near_fastest = relu <= 1.1 * fastest;
+  c.verdict = near_fastest && slower_than_half.empty()   ? Verdict::supported
+              : near_fastest || slower_than_half.empty() ? Verdict::mixed
+                                                         : Verdict::not_supported;
+  c.evidence = fmt::format(
+      "relu forward {:.3f} ns per element (one thread, 64K floats in cache); the fastest function "
+      "{:.3f} ns. Cost relative to relu: {}.",
+      relu, fastest, costly);
+  return c;
+}
+
+Claim converges_faster(const ComparisonSummary& s) {
+  Claim c{"ReLU converges faster than sigmoid and tanh", "003, 002", kCompare};
+  const auto *relu = s.find("relu"), *tanh = s.find("tanh"), *sigmoid = s.find("sigmoid");
+  if (!relu || !tanh || !sigmoid) return missing(c, "relu, tanh or sigmoid not compared");
+  auto before = [](const ActivationSummary& a, const ActivationSummary& b) {
+    const double ea = a.epochs_to_target.value_or(1e9), eb = b.epochs_to_target.value_or(1e9);
+    return ea < eb || (ea == eb && a.first_acc > b.first_acc);
+  };
+  const int wins = before(*relu, *tanh) + before(*relu, *sigmoid);
+  c.verdict = wins == 2 ? Verdict::supported : wins == 0 ? Verdict::not_supported : Verdict::mixed;
+  c.evidence = fmt::format(
+      "Epochs to {} test accuracy: relu {}, tanh {}, sigmoid {}; test accuracy after one epoch: "
+      "relu {}, tanh {}, sigmoid {}.",
+      pct(s.target), epochs_text(*relu), epochs_text(*tanh), epochs_text(*sigmoid),
+      pct(relu->first_acc), pct(tanh->first_acc), pct(sigmoid->first_acc));
+  return c;
+}
+
+Claim sparse(const ComparisonSummary& s) {
+  Claim c{"ReLU gives sparse activations: many units output exactly zero", "002, 003", kCompare};
+  const auto *relu = s.find("relu"), *tanh = s.find("tanh"), *sigmoid = s.find("sigmoid");
+  if (!relu || !tanh || !sigmoid) return missing(c, "relu, tanh or sigmoid not compared");
+  const bool dense_others = tanh->sparsity < 0.01 && sigmoid->sparsity < 0.01;
+  c.verdict = relu->sparsity >= 0.3 && dense_others ? Verdict::supported
+              : relu->sparsity < 0.05               ? Verdict::not_supported
+                                                    : Verdict::mixed;
+  c.evidence = fmt::format(
+      "Zero outputs of the hidden layer in the last epoch: relu {}, tanh {}, sigmoid {}.",
+      pct(relu->sparsity), pct(tanh->sparsity), pct(sigmoid->sparsity));
+  return c;
+}
+
+Claim generalises(const ComparisonSummary& s) {
+  Claim c{"Sparse representations improve generalisation (less overfitting)", "002, 003", kCompare};
+  const auto *relu = s.find("relu"), *tanh = s.find("tanh"), *sigmoid = s.find("sigmoid");
+  if (!relu || !tanh || !sigmoid) return missing(c, "relu, tanh or sigmoid not compared");
+  const int wins = (relu->generalisation_gap < tanh->generalisation_gap) +
+                   (relu->generalisation_gap < sigmoid->generalisation_gap);
+  c.verdict = wins == 2 ? Verdict::supported : wins == 0 ? Verdict::not_supported : Verdict::mixed;
+  c.evidence = fmt::format(
+      "Train minus test accuracy in the last epoch: relu {} ({} zero outputs), tanh {}, sigmoid "
+      "{}; final test accuracy relu {}, tanh {}, sigmoid {}.",
+      pct(relu->generalisation_gap), pct(relu->sparsity), pct(tanh->generalisation_gap),
+      pct(sigmoid->generalisation_gap), pct(relu->final_acc), pct(tanh->final_acc),
+      pct(sigmoid->final_acc));
+  return c;
+}
+
+Claim no_vanishing(const LabResults& r) {
+  Claim c{"ReLU avoids the vanishing gradient that sigmoid and tanh suffer in deep networks",
+          "000, 002, 003, 004", kDepth};
+  const auto *relu = depth_of(r, "relu"), *sigmoid = depth_of(r, "sigmoid"),
+             *tanh = depth_of(r, "tanh");
+  if (!relu || !sigmoid || !tanh) return missing(c, "relu, sigmoid or tanh not in the depth study");
+  const double rr = gradient_ratio(relu->at_init), rs = gradient_ratio(sigmoid->at_init),
+               rt = gradient_ratio(tanh->at_init);
+  const bool beats_sigmoid = rr >= 10 * rs, beats_tanh = rr > rt;
+  c.verdict = rr >= 0.1 && beats_sigmoid && beats_tanh ? Verdict::supported
+              : rr < rs                                ? Verdict::not_supported
+                                                       : Verdict::mixed;
+  c.evidence = fmt::format(
+      "Gradient norm at the first hidden layer over that at the last, 10-layer MLP at "
+      "initialisation: relu {:.3g}, tanh {:.3g}, sigmoid {:.3g}.",
+      rr, rt, rs);
+  return c;
+}
+
+Claim can_die(const LabResults& r) {
+  Claim c{"ReLU units can die: stuck at zero for every input, they stop learning", "002, 003, 004",
+          kDying};
+  if (r.dying_lr.empty() && r.dying_bias.empty()) return missing(c, "no dying-ReLU runs");
+  const double worst = worst_dead(r, "relu");
+  c.verdict = worst > 0 ? Verdict::supported : Verdict::not_supported;
+  c.evidence = fmt::format(
+      "The most dead relu units in one run of the dying-ReLU study: {} of the hidden layer.",
+      pct(worst));
+  return c;
+}
+
+Claim dies_with_rate(const LabResults& r) {
+  Claim c{"Dying is likelier with a high learning rate", "003", kDying};
+  const auto& lrs = r.plan.dying_lrs;
+  if (lrs.size() < 2) return missing(c, "fewer than two learning rates");
+  const auto low = dying_cell(r.dying_lr, "relu", lrs.front(), {});
+  const auto high = dying_cell(r.dying_lr, "relu", lrs.back(), {});
+  if (!low.present || !high.present) return missing(c, "no relu runs at both rates");
+  c.verdict = high.dead_fraction > low.dead_fraction ? Verdict::supported
+              : high.diverged                        ? Verdict::mixed
+                                                     : Verdict::not_supported;
+  c.evidence =
+      fmt::format("Dead relu units after {} epochs of SGD: {} at lr {}, {} at lr {}{}.",
+                  r.plan.dying_epochs, pct(low.dead_fraction), lrs.front(), pct(high.dead_fraction),
+                  lrs.back(), high.diverged ? " (the high-rate run diverged)" : "");
+  return c;
+}
+
+Claim dies_with_bias(const LabResults& r) {
+  Claim c{"Dying is likelier with a large negative bias", "003", kDying};
+  const auto& biases = r.plan.dying_biases;
+  if (biases.size() < 2) return missing(c, "fewer than two biases");
+  const double most_negative = *std::min_element(biases.begin(), biases.end());
+  const double least_negative = *std::max_element(biases.begin(), biases.end());
+  const auto base = dying_cell(r.dying_bias, "relu", {}, least_negative);
+  const auto neg = dying_cell(r.dying_bias, "relu", {}, most_negative);
+  if (!base.present || !neg.present) return missing(c, "no relu runs at both biases");
+  c.verdict = neg.dead_fraction > base.dead_fraction ? Verdict::supported : Verdict::not_supported;
+  c.evidence = fmt::format("Dead relu units after {} epochs: {} with initial bias {}, {} with {}.",
+                           r.plan.dying_epochs, pct(base.dead_fraction), least_negative,
+                           pct(neg.dead_fraction), most_negative);
+  return c;
+}
+
+Claim prevents_dying(const LabResults& r, const std::vector<std::string>& fixes,
+                     std::string statement, std::string source) {
+  Claim c{std::move(statement), std::move(source), kDying};
+  for (const auto& f : fixes) {
+    if (!dying_cell(r.dying_lr, f, {}, {}).present) return missing(c, f + " not run");
+  }
+  const double relu = worst_dead(r, "relu", true);
+  std::string figures;
+  double worst_fix = 0, worst_fix_learning = 0;
+  for (const auto& f : fixes) {
+    const double w = worst_dead(r, f), learning = worst_dead(r, f, true);
+    worst_fix = std::max(worst_fix, w);
+    worst_fix_learning = std::max(worst_fix_learning, learning);
+    figures += fmt::format(", {} {} ({} in any run)", f, pct(learning), pct(w));
+  }
+  c.verdict = worst_fix_learning > 0 || relu == 0 ? Verdict::not_supported
+              : worst_fix > 0                     ? Verdict::mixed
+                                                  : Verdict::supported;
+  if (relu == 0 && worst_fix_learning == 0) c.verdict = Verdict::mixed;
+  c.evidence = fmt::format(
+      "Most dead units in a dying-study run that still learns (test accuracy >= 50%): relu "
+      "{}{}.{}{}",
+      pct(relu), figures,
+      relu > 0 ? "" : " No relu unit died in those runs, so there was nothing to prevent.",
+      worst_fix > worst_fix_learning
+          ? " Units also died in runs whose weights blew up (the loss diverged or accuracy "
+            "collapsed): a saturating function's slope underflows to 0 there too."
+          : "");
+  return c;
+}
+
+Claim zero_mean_speeds(const ComparisonSummary& s) {
+  Claim c{"A mean activation closer to zero (Leaky ReLU, ELU) speeds up training", "003", kCompare};
+  const auto *relu = s.find("relu"), *leaky = s.find("leaky_relu"), *elu = s.find("elu");
+  if (!relu || !leaky || !elu) return missing(c, "relu, leaky_relu or elu not compared");
+  int closer = 0, faster = 0;
+  for (const auto* a : {leaky, elu}) {
+    closer += std::fabs(a->mean_activation) < std::fabs(relu->mean_activation);
+    faster += a->first_acc > relu->first_acc;
+  }
+  c.verdict = closer == 2 && faster == 2 ? Verdict::supported
+              : faster == 0              ? Verdict::not_supported
+                                         : Verdict::mixed;
+  c.evidence = fmt::format(
+      "Mean hidden activation: relu {:+.3f}, leaky_relu {:+.3f}, elu {:+.3f}; test accuracy after "
+      "one epoch: relu {}, leaky_relu {}, elu {}.",
+      relu->mean_activation, leaky->mean_activation, elu->mean_activation, pct(relu->first_acc),
+      pct(leaky->first_acc), pct(elu->first_acc));
+  return c;
+}
+
+Claim elu_saturates() {
+  Claim c{"ELU saturates for large negative inputs (to -alpha, with a vanishing slope)", "003",
+          kProps};
+  const auto elu = Activation::parse("elu");
+  const double y = ref::forward(elu, -20.0), dy = ref::backward(elu, -20.0, 1.0);
+  const double y_relu = ref::forward(Activation::parse("leaky_relu"), -20.0);
+  c.verdict = std::fabs(y + 1.0) < 1e-8 && dy < 1e-8 ? Verdict::supported : Verdict::not_supported;
+  c.evidence = fmt::format(
+      "elu(-20) = {:.10f} and elu'(-20) = {:.3g} (alpha = 1), from the scalar definition; "
+      "leaky_relu(-20) = {:.2f} keeps going down.",
+      y, dy, y_relu);
+  return c;
+}
+
+Claim relu6_sparse_early(const ComparisonSummary& s) {
+  Claim c{"ReLU6's cap encourages the model to learn sparse features earlier", "002, 003",
+          kCompare};
+  const auto *relu = s.find("relu"), *relu6 = s.find("relu6");
+  if (!relu || !relu6) return missing(c, "relu or relu6 not compared");
+  const double d = relu6->first_sparsity - relu->first_sparsity;
+  c.verdict = d > 0.01 ? Verdict::supported : d < -0.01 ? Verdict::not_supported : Verdict::mixed;
+  c.evidence =
+      fmt::format("Zero outputs of the hidden layer in the first epoch: relu6 {}, relu {}.",
+                  pct(relu6->first_sparsity), pct(relu->first_sparsity));
+  return c;
+}
+
+Claim crelu_doubles() {
+  Claim c{"CReLU doubles the output dimension", "003", kProps};
+  nn::ActivationLayer layer("crelu", Activation::parse("crelu"));
+  nn::Tensor x(nn::Shape{2, 5});
+  const auto& y = layer.forward(x, false);
+  const bool doubled = y.shape() == nn::Shape{2, 10};
+  c.verdict = doubled ? Verdict::supported : Verdict::not_supported;
+  c.evidence = fmt::format(
+      "A CReLU layer maps {} to {}; in the comparison MLP, 128 hidden units "
+      "feed 256 inputs of the output layer.",
+      x.shape().to_string(), y.shape().to_string());
+  return c;
+}
+
+}  // namespace
+
+std::string_view verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::supported:
+      return "supported";
+    case Verdict::not_supported:
+      return "not supported";
+    case Verdict::mixed:
+      return "mixed";
+  }
+  return "?";
+}
+
+std::vector<Claim> judge_claims(const LabResults& r) {
+  const auto s = summarize(r);
+  return {cheap(r),
+          converges_faster(s),
+          sparse(s),
+          generalises(s),
+          no_vanishing(r),
+          can_die(r),
+          dies_with_rate(r),
+          dies_with_bias(r),
+          prevents_dying(r, {"leaky_relu", "elu"},
+                         "Leaky ReLU and ELU prevent dying (no zero-slope region)", "000, 003"),
+          prevents_dying(r, {"prelu"}, "Parametric ReLU mitigates dying", "002, 004"),
+          zero_mean_speeds(s),
+          elu_saturates(),
+          relu6_sparse_early(s),
+          crelu_doubles()};
+}
+
+}  // namespace rectify::lab

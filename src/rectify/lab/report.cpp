@@ -1,0 +1,309 @@
+#include "rectify/lab/report.hpp"
+
+#include <fmt/format.h>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "rectify/act/properties.hpp"
+#include "rectify/lab/report_writer.hpp"
+#include "rectify/lab/summary.hpp"
+
+namespace rectify::lab {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string pct(double x) {
+  return std::isfinite(x) ? fmt::format("{:.1f}%", 100 * x) : "-";
+}
+
+std::string join(const std::vector<double>& values) {
+  std::string s;
+  for (const double v : values) s += (s.empty() ? "" : ", ") + fmt::format("{}", v);
+  return s;
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error(fmt::format("cannot write {}", tmp.string()));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
+}
+
+// The mean over a function's runs of one figure of each epoch (runs may stop early).
+Series per_epoch(const std::vector<Run>& runs, const std::string& name,
+                 const std::function<bool(const Run&)>& pick,
+                 const std::function<double(const train::EpochMetrics&)>& value) {
+  Series s{.name = name};
+  std::vector<double> sum;
+  std::vector<int> count;
+  for (const auto& run : runs) {
+    if (!pick(run)) continue;
+    for (std::size_t e = 0; e < run.epochs.size(); ++e) {
+      if (sum.size() <= e) {
+        sum.resize(e + 1, 0.0);
+        count.resize(e + 1, 0);
+      }
+      sum[e] += value(run.epochs[e]);
+      ++count[e];
+    }
+  }
+  for (std::size_t e = 0; e < sum.size(); ++e) {
+    s.x.push_back(static_cast<double>(e + 1));
+    s.y.push_back(sum[e] / count[e]);
+  }
+  return s;
+}
+
+double first_layer(const train::EpochMetrics& m, double diag::LayerStats::*field) {
+  return m.layers.empty() ? NAN : m.layers[0].*field;
+}
+
+double first_layer_dead(const train::EpochMetrics& m) {
+  return m.layers.empty() ? NAN : m.layers[0].dead_fraction();
+}
+
+void header(ReportWriter& w, const LabResults& r, const std::string& command) {
+  w.paragraph(fmt::format(
+      "`{}`: {} plan on {} ({} training and {} test images); SIMD target {}, {} thread(s); "
+      "{:.0f} s in all. Every training run uses the seeds' MLP (784-128-10) unless the section "
+      "says otherwise, batch 64, SGD with momentum 0.9 at a constant rate, the same seeds for "
+      "every function, and each function's default initializer.",
+      command, r.plan.size, r.data_source, r.train_count, r.test_count, r.simd_target, r.threads,
+      r.seconds));
+  w.paragraph(
+      "Dead unit: a hidden unit whose activation had zero derivative, f'(z) = 0, for every "
+      "training example of an epoch (no gradient reaches its weights). Sparsity: the fraction "
+      "of hidden outputs exactly 0. Both are counted inside the training passes, on the first "
+      "hidden layer.");
+}
+
+void claims_section(ReportWriter& w, const std::vector<Claim>& claims) {
+  w.heading(2, "The seeds' claims");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : claims) {
+    rows.push_back(
+        {c.statement, std::string(verdict_name(c.verdict)), c.evidence, c.study, c.source});
+  }
+  w.table({"claim", "verdict", "evidence", "section", "seeds"}, rows);
+}
+
+void comparison_section(ReportWriter& w, const LabResults& r) {
+  const auto s = summarize(r);
+  w.heading(2, "Activation comparison");
+  w.paragraph(fmt::format(
+      "Each function trains the MLP for {} epochs with seeds {} at lr {}; figures are means "
+      "over the seeds. Convergence: the first epoch at which the test accuracy reaches {} (98% "
+      "of the median final accuracy).",
+      r.plan.epochs, fmt::join(r.plan.seeds, ", "), r.plan.lr, pct(s.target)));
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& a : s.rows) {
+    rows.push_back(
+        {a.activation, fmt::format("{} ± {:.1f}", pct(a.final_acc), 100 * a.final_acc_sd),
+         pct(a.first_acc),
+         a.epochs_to_target ? fmt::format("{:.1f}", *a.epochs_to_target) : "never", pct(a.sparsity),
+         pct(a.dead_fraction), fmt::format("{:+.3f}", a.mean_activation),
+         fmt::format("{:.2f}", a.seconds_per_epoch),
+         a.diverged ? fmt::format("{} of {}", a.diverged, a.runs) : ""});
+  }
+  w.table({"function", "test accuracy", "after epoch 1", "epochs to target", "zero outputs",
+           "dead units", "mean activation", "s / epoch", "diverged"},
+          rows);
+  Chart acc{.title = "Test accuracy per epoch", .x_label = "epoch", .y_label = "test accuracy"};
+  Chart sparsity{.title = "Zero hidden outputs per epoch",
+                 .x_label = "epoch",
+                 .y_label = "fraction of outputs = 0"};
+  for (const auto& a : r.plan.activations) {
+    auto pick = [&](const Run& run) { return run.activation == a; };
+    acc.series.push_back(
+        per_epoch(r.comparison, a, pick, [](const auto& m) { return m.test_acc; }));
+    sparsity.series.push_back(per_epoch(r.comparison, a, pick, [](const auto& m) {
+      return first_layer(m, &diag::LayerStats::sparsity);
+    }));
+  }
+  w.chart(acc, "comparison-accuracy");
+  w.chart(sparsity, "comparison-sparsity");
+}
+
+void dying_section(ReportWriter& w, const LabResults& r) {
+  w.heading(2, "Dying ReLU");
+  w.paragraph(fmt::format(
+      "Learning rates {} for {} epochs, then initial hidden biases {} at lr {}; dead units and "
+      "zero outputs of the hidden layer in the last epoch.",
+      join(r.plan.dying_lrs), r.plan.dying_epochs, join(r.plan.dying_biases),
+      r.plan.dying_bias_lr));
+  std::vector<std::string> header = {"function"};
+  for (const double lr : r.plan.dying_lrs) header.push_back(fmt::format("lr {}", lr));
+  for (const double b : r.plan.dying_biases) header.push_back(fmt::format("bias {}", b));
+  std::vector<std::vector<std::string>> rows;
+  auto cell = [](const DyingCell& c) {
+    if (!c.present) return std::string("-");
+    return fmt::format("{} dead, {} zero{}", pct(c.dead_fraction), pct(c.sparsity),
+                       c.diverged ? " (diverged)" : "");
+  };
+  for (const auto& a : r.plan.dying_activations) {
+    std::vector<std::string> row = {a};
+    for (const double lr : r.plan.dying_lrs) row.push_back(cell(dying_cell(r.dying_lr, a, lr, {})));
+    for (const double b : r.plan.dying_biases) {
+      row.push_back(cell(dying_cell(r.dying_bias, a, {}, b)));
+    }
+    rows.push_back(row);
+  }
+  w.table(header, rows);
+  Chart by_lr{.title = "Dead hidden units per epoch by learning rate",
+              .x_label = "epoch",
+              .y_label = "dead fraction",
+              .y_min = 0.0};
+  Chart by_bias{.title = "Dead hidden units per epoch by initial bias",
+                .x_label = "epoch",
+                .y_label = "dead fraction",
+                .y_min = 0.0};
+  for (const auto& a : r.plan.dying_activations) {
+    for (const double lr : r.plan.dying_lrs) {
+      auto s = per_epoch(
+          r.dying_lr, fmt::format("{} lr {}", a, lr),
+          [&](const Run& run) { return run.activation == a && run.lr == lr; }, first_layer_dead);
+      s.dashed = a != "relu";
+      by_lr.series.push_back(std::move(s));
+    }
+    for (const double b : r.plan.dying_biases) {
+      auto s = per_epoch(
+          r.dying_bias, fmt::format("{} bias {}", a, b),
+          [&](const Run& run) { return run.activation == a && run.hidden_bias == b; },
+          first_layer_dead);
+      s.dashed = a != "relu";
+      by_bias.series.push_back(std::move(s));
+    }
+  }
+  w.chart(by_lr, "dying-lr");
+  w.chart(by_bias, "dying-bias");
+}
+
+void depth_section(ReportWriter& w, const LabResults& r) {
+  w.heading(2, "Depth and vanishing gradients");
+  w.paragraph(fmt::format(
+      "A 10-layer MLP (784, nine hidden layers of 128, 10). The L2 norm of the loss gradient "
+      "reaching each hidden layer's output: untrained (mean over {} batches) and over the "
+      "training epoch(s) ({} at lr {}). Vanishing gradients show as norms shrinking towards "
+      "the first layer.",
+      r.plan.depth_probe_batches, r.plan.depth_epochs, r.plan.depth_lr));
+  std::vector<std::string> header = {"function", "first / last (untrained)",
+                                     "first / last (trained)", "test accuracy"};
+  std::vector<std::vector<std::string>> rows;
+  Chart init{.title = "Gradient norm per layer, untrained",
+             .x_label = "hidden layer",
+             .y_label = "|dL/dy|",
+             .log_y = true};
+  Chart trained{.title = "Gradient norm per layer, during training",
+                .x_label = "hidden layer",
+                .y_label = "|dL/dy|",
+                .log_y = true};
+  for (const auto& d : r.depth) {
+    const auto& after =
+        d.training.empty() ? std::vector<diag::LayerStats>{} : d.training.back().layers;
+    rows.push_back({d.activation, fmt::format("{:.3g}", gradient_ratio(d.at_init)),
+                    fmt::format("{:.3g}", gradient_ratio(after)),
+                    d.training.empty() ? "diverged" : pct(d.training.back().test_acc)});
+    Series a{.name = d.activation}, b{.name = d.activation};
+    for (std::size_t l = 0; l < d.at_init.size(); ++l) {
+      a.x.push_back(static_cast<double>(l + 1));
+      a.y.push_back(d.at_init[l].grad_norm);
+    }
+    for (std::size_t l = 0; l < after.size(); ++l) {
+      b.x.push_back(static_cast<double>(l + 1));
+      b.y.push_back(after[l].grad_norm);
+    }
+    init.series.push_back(std::move(a));
+    trained.series.push_back(std::move(b));
+  }
+  w.table(header, rows);
+  w.chart(init, "depth-untrained");
+  w.chart(trained, "depth-trained");
+}
+
+void cost_section(ReportWriter& w, const LabResults& r) {
+  w.heading(2, "Cost");
+  w.paragraph(fmt::format(
+      "The SIMD kernels alone ({}): nanoseconds per element over 65536 floats in cache, one "
+      "thread, median of 3; `rectify bench` measures every pass and size against copy bandwidth.",
+      r.simd_target));
+  double relu = NAN;
+  for (const auto& c : r.cost) {
+    if (c.activation == "relu") relu = c.forward_ns;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : r.cost) {
+    rows.push_back({c.activation, fmt::format("{:.3f}", c.forward_ns),
+                    fmt::format("{:.2f}", c.forward_ns / relu),
+                    c.backward_ns > 0 ? fmt::format("{:.3f}", c.backward_ns) : "-"});
+  }
+  w.table({"function", "forward ns / element", "forward / relu", "backward ns / element"}, rows);
+}
+
+void properties_section(ReportWriter& w, const LabResults& r) {
+  w.heading(2, "Properties");
+  w.paragraph(
+      "Seed 004's checklist, measured from each function's scalar definition in double "
+      "(`rectify props` prints more): range, monotonicity, smoothness, saturation, and the "
+      "output for N(0, 1) input.");
+  std::vector<std::vector<std::string>> rows;
+  const PropertyOptions options{.normal_samples = 100'000, .measure_cost = false};
+  for (const auto& a : r.plan.activations) {
+    const auto p = measure_properties(Activation::parse(a), options);
+    std::string kinks;
+    for (const auto& pt : p.points) {
+      if (!pt.differentiable) kinks += (kinks.empty() ? "" : ", ") + fmt::format("{}", pt.x);
+    }
+    std::string saturates = p.saturates_left && p.saturates_right ? "both sides"
+                            : p.saturates_left                    ? "x -> -inf"
+                            : p.saturates_right                   ? "x -> +inf"
+                                                                  : "no";
+    rows.push_back({a, std::string(p.formula), p.range.text(),
+                    std::string(monotonicity_name(p.monotonicity)),
+                    kinks.empty() ? "smooth" : "kink at " + kinks, saturates,
+                    fmt::format("{:+.3f}", p.normal.mean), pct(p.normal.zero_fraction),
+                    std::string(p.default_init)});
+  }
+  w.table({"function", "f(x)", "range", "monotonic", "differentiable", "saturates",
+           "mean on N(0,1)", "zeros on N(0,1)", "init"},
+          rows);
+}
+
+}  // namespace
+
+ReportFiles write_report(const LabResults& results, const std::vector<Claim>& claims,
+                         const std::string& dir, const std::string& command) {
+  ReportWriter w("rectify lab: the ReLU family on Fashion-MNIST");
+  header(w, results, command);
+  claims_section(w, claims);
+  comparison_section(w, results);
+  dying_section(w, results);
+  depth_section(w, results);
+  cost_section(w, results);
+  properties_section(w, results);
+
+  const fs::path out(dir);
+  std::error_code ec;
+  fs::create_directories(out / "charts", ec);
+  if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", dir, ec.message()));
+  ReportFiles files{.markdown = (out / "report.md").string(),
+                    .html = (out / "report.html").string()};
+  for (const auto& [stem, svg] : w.charts()) {
+    const auto path = out / "charts" / (stem + ".svg");
+    write_file(path, svg);
+    files.charts.push_back(path.string());
+  }
+  write_file(files.markdown, w.markdown());
+  write_file(files.html, w.html());
+  return files;
+}
+
+}  // namespace rectify::lab
