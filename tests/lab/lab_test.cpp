@@ -124,9 +124,20 @@ TEST(Claims, DyingVerdictsFollowTheMeasurements) {
   r.dying_lr[5] = run_with("elu", 0.5, 0, 0.4, 0.1);
   EXPECT_EQ(find_claim(judge_claims(r), "Leaky ReLU and ELU").verdict, Verdict::mixed);
 
+  // PReLU diverging where relu still learned: its record of no dead units proves less.
+  r.dying_lr[5] = run_with("elu", 0.5, 0, 0, 0.7);
+  EXPECT_EQ(find_claim(judge_claims(r), "Parametric ReLU").verdict, Verdict::supported);
+  r.dying_lr[7].epochs.clear();
+  r.dying_lr[7].diverged = true;
+  EXPECT_EQ(find_claim(judge_claims(r), "Parametric ReLU").verdict, Verdict::mixed);
+  EXPECT_NE(find_claim(judge_claims(r), "Parametric ReLU").evidence.find("prelu at lr 0.5"),
+            std::string::npos);
+
   // No relu deaths at all: nothing died, and nothing was prevented.
   for (auto* runs : {&r.dying_lr, &r.dying_bias}) {
-    for (auto& run : *runs) run.epochs.back().layers[0].dead = 0;
+    for (auto& run : *runs) {
+      if (!run.epochs.empty()) run.epochs.back().layers[0].dead = 0;
+    }
   }
   claims = judge_claims(r);
   EXPECT_EQ(find_claim(claims, "ReLU units can die").verdict, Verdict::not_supported);

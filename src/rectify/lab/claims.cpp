@@ -215,9 +215,21 @@ Claim prevents_dying(const LabResults& r, const std::vector<std::string>& fixes,
     worst_fix_learning = std::max(worst_fix_learning, learning);
     figures += fmt::format(", {} {} ({} in any run)", f, pct(learning), pct(w));
   }
-  c.verdict = worst_fix_learning > 0 || relu == 0 ? Verdict::not_supported
-              : worst_fix > 0                     ? Verdict::mixed
-                                                  : Verdict::supported;
+  // A run that diverged has no dead units to count: where a fix diverged and relu did not, its
+  // clean record proves less.
+  std::string diverged;
+  for (const auto& f : fixes) {
+    for (const auto& run : r.dying_lr) {
+      if (run.activation != f || !run.diverged) continue;
+      const auto relu_run = dying_cell(r.dying_lr, "relu", run.lr, {});
+      if (relu_run.present && !relu_run.diverged) {
+        diverged += fmt::format("{}{} at lr {}", diverged.empty() ? "" : ", ", f, run.lr);
+      }
+    }
+  }
+  c.verdict = worst_fix_learning > 0 || relu == 0  ? Verdict::not_supported
+              : worst_fix > 0 || !diverged.empty() ? Verdict::mixed
+                                                   : Verdict::supported;
   if (relu == 0 && worst_fix_learning == 0) c.verdict = Verdict::mixed;
   c.evidence = fmt::format(
       "Most dead units in a dying-study run that still learns (test accuracy >= 50%): relu "
@@ -228,6 +240,9 @@ Claim prevents_dying(const LabResults& r, const std::vector<std::string>& fixes,
           ? " Units also died in runs whose weights blew up (the loss diverged or accuracy "
             "collapsed): a saturating function's slope underflows to 0 there too."
           : "");
+  if (!diverged.empty()) {
+    c.evidence += fmt::format(" Diverged where relu did not: {}.", diverged);
+  }
   return c;
 }
 
