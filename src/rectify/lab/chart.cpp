@@ -46,6 +46,8 @@ std::size_t xml_char_length(std::string_view s, std::size_t i) {
   return n;
 }
 
+}  // namespace
+
 // Text made safe for XML content and attribute values. Bytes that are not valid UTF-8, and
 // control characters XML forbids, become '?' so that the document always parses.
 std::string escape_xml(std::string_view s) {
@@ -81,6 +83,8 @@ std::string escape_xml(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 std::size_t char_count(std::string_view s) {
   return static_cast<std::size_t>(

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rectify::lab {
@@ -31,5 +32,9 @@ struct Chart {
 // (or either is not finite, or not positive on a log axis), or when the size is outside
 // [160, 20000] x [120, 20000] pixels.
 std::string render_svg(const Chart& chart);
+
+// Text made safe for XML (and HTML) content and attribute values; bytes that are not valid UTF-8
+// and control characters XML forbids become '?'.
+std::string escape_xml(std::string_view s);
 
 }  // namespace rectify::lab

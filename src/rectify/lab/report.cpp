@@ -38,28 +38,12 @@ void write_file(const fs::path& path, const std::string& text) {
   if (ec) throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
 }
 
-// The mean over a function's runs of one figure of each epoch (runs may stop early).
+// One chart series: a figure of each epoch, averaged over the runs `pick` accepts.
 Series per_epoch(const std::vector<Run>& runs, const std::string& name,
                  const std::function<bool(const Run&)>& pick,
                  const std::function<double(const train::EpochMetrics&)>& value) {
-  Series s{.name = name};
-  std::vector<double> sum;
-  std::vector<int> count;
-  for (const auto& run : runs) {
-    if (!pick(run)) continue;
-    for (std::size_t e = 0; e < run.epochs.size(); ++e) {
-      if (sum.size() <= e) {
-        sum.resize(e + 1, 0.0);
-        count.resize(e + 1, 0);
-      }
-      sum[e] += value(run.epochs[e]);
-      ++count[e];
-    }
-  }
-  for (std::size_t e = 0; e < sum.size(); ++e) {
-    s.x.push_back(static_cast<double>(e + 1));
-    s.y.push_back(sum[e] / count[e]);
-  }
+  Series s{.name = name, .y = mean_per_epoch(runs, pick, value)};
+  for (std::size_t e = 0; e < s.y.size(); ++e) s.x.push_back(static_cast<double>(e + 1));
   return s;
 }
 

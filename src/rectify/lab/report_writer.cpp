@@ -20,43 +20,19 @@ std::string markdown_cell(const std::string& text) {
 
 }  // namespace
 
-std::string html_escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 ReportWriter::ReportWriter(std::string title) : title_(std::move(title)) {
   md_ = fmt::format("# {}\n\n", title_);
-  body_ = fmt::format("<h1>{}</h1>\n", html_escape(title_));
+  body_ = fmt::format("<h1>{}</h1>\n", escape_xml(title_));
 }
 
 void ReportWriter::heading(int level, const std::string& text) {
   md_ += fmt::format("{} {}\n\n", std::string(static_cast<std::size_t>(level), '#'), text);
-  body_ += fmt::format("<h{0}>{1}</h{0}>\n", level, html_escape(text));
+  body_ += fmt::format("<h{0}>{1}</h{0}>\n", level, escape_xml(text));
 }
 
 void ReportWriter::paragraph(const std::string& text) {
   md_ += fmt::format("{}\n\n", text);
-  body_ += fmt::format("<p>{}</p>\n", html_escape(text));
+  body_ += fmt::format("<p>{}</p>\n", escape_xml(text));
 }
 
 void ReportWriter::table(const std::vector<std::string>& header,
@@ -65,7 +41,7 @@ void ReportWriter::table(const std::vector<std::string>& header,
   body_ += "<table>\n<tr>";
   for (const auto& h : header) {
     md_ += fmt::format(" {} |", markdown_cell(h));
-    body_ += fmt::format("<th>{}</th>", html_escape(h));
+    body_ += fmt::format("<th>{}</th>", escape_xml(h));
   }
   md_ += "\n|";
   body_ += "</tr>\n";
@@ -76,7 +52,7 @@ void ReportWriter::table(const std::vector<std::string>& header,
     body_ += "<tr>";
     for (const auto& cell : row) {
       md_ += fmt::format(" {} |", markdown_cell(cell));
-      body_ += fmt::format("<td>{}</td>", html_escape(cell));
+      body_ += fmt::format("<td>{}</td>", escape_xml(cell));
     }
     md_ += "\n";
     body_ += "</tr>\n";
@@ -103,7 +79,7 @@ std::string ReportWriter::html() const {
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<title>{}</title>\n<style>\n{}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
-      html_escape(title_), kStyle, body_);
+      escape_xml(title_), kStyle, body_);
 }
 
 }  // namespace rectify::lab

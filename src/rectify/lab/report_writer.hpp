@@ -31,6 +31,4 @@ class ReportWriter {
   std::vector<std::pair<std::string, std::string>> charts_;
 };
 
-std::string html_escape(const std::string& text);
-
 }  // namespace rectify::lab

@@ -22,18 +22,19 @@ double stddev(const std::vector<double>& v) {
 
 }  // namespace
 
-std::vector<double> mean_test_accuracy(const std::vector<Run>& runs,
-                                       const std::string& activation) {
+std::vector<double> mean_per_epoch(const std::vector<Run>& runs,
+                                   const std::function<bool(const Run&)>& pick,
+                                   const std::function<double(const train::EpochMetrics&)>& value) {
   std::vector<double> sum;
   std::vector<int> count;
   for (const auto& run : runs) {
-    if (run.activation != activation) continue;
+    if (!pick(run)) continue;
     for (std::size_t e = 0; e < run.epochs.size(); ++e) {
       if (sum.size() <= e) {
         sum.resize(e + 1, 0.0);
         count.resize(e + 1, 0);
       }
-      sum[e] += run.epochs[e].test_acc;
+      sum[e] += value(run.epochs[e]);
       ++count[e];
     }
   }
@@ -91,7 +92,9 @@ ComparisonSummary summarize(const LabResults& r) {
     row.final_acc_sd = stddev(final_acc);
     row.first_acc = mean(first_acc);
     row.first_loss = mean(first_loss);
-    const auto curve = mean_test_accuracy(r.comparison, a);
+    const auto curve = mean_per_epoch(
+        r.comparison, [&](const Run& run) { return run.activation == a; },
+        [](const train::EpochMetrics& m) { return m.test_acc; });
     for (std::size_t e = 0; e < curve.size(); ++e) {
       if (curve[e] >= s.target) {
         row.epochs_to_target = static_cast<double>(e + 1);

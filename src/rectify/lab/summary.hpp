@@ -2,6 +2,7 @@
 // verdicts and the report.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,8 +34,10 @@ struct ComparisonSummary {
 
 ComparisonSummary summarize(const LabResults& r);
 
-// Test accuracy per epoch, averaged over a function's runs (those still running at that epoch).
-std::vector<double> mean_test_accuracy(const std::vector<Run>& runs, const std::string& activation);
+// value(epoch) averaged per epoch over the runs `pick` accepts (those that reached that epoch).
+std::vector<double> mean_per_epoch(const std::vector<Run>& runs,
+                                   const std::function<bool(const Run&)>& pick,
+                                   const std::function<double(const train::EpochMetrics&)>& value);
 
 // The mean of a statistic of the first hidden layer over the final epochs of `runs` matching
 // activation (and lr or bias when given).
