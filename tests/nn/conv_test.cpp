@@ -26,8 +26,10 @@ namespace rectify::nn {
 namespace {
 
 using testing::expect_gradient;
+using testing::expect_gradient_in_double;
 using testing::random_tensor;
 using testing::same_bits;
+using testing::to_double;
 using testing::weighted_sum;
 
 struct ConvCase {
@@ -56,7 +58,9 @@ std::optional<Activation> parse_or_none(const char* spec) {
 }
 
 // f(W * x + b) by the definition, in double: six loops per image.
-std::vector<double> naive_conv(const ConvCase& c, const Tensor& x, const Tensor& w, const Tensor& b,
+// Templated on the containers so that it also runs on double copies (finite differences).
+template <class X, class Weights, class Bias>
+std::vector<double> naive_conv(const ConvCase& c, const X& x, const Weights& w, const Bias& b,
                                const std::optional<Activation>& act) {
   const std::size_t oh = (c.height + 2 * c.padding - c.kernel) / c.stride + 1;
   const std::size_t ow = (c.width + 2 * c.padding - c.kernel) / c.stride + 1;
@@ -76,7 +80,7 @@ std::vector<double> naive_conv(const ConvCase& c, const Tensor& x, const Tensor&
                 if (iy < 0 || ix < 0 || iy >= long(c.height) || ix >= long(c.width)) continue;
                 const std::size_t xi =
                     ((n * c.in + ch) * c.height + std::size_t(iy)) * c.width + std::size_t(ix);
-                z += double(x[xi]) * w[((o * c.in + ch) * c.kernel + ki) * c.kernel + kj];
+                z += double(x[xi]) * double(w[((o * c.in + ch) * c.kernel + ki) * c.kernel + kj]);
               }
             }
           }
@@ -129,6 +133,22 @@ TEST(Conv2d, BackwardMatchesFiniteDifferences) {
       expect_gradient(conv, x, x, dx, w, "dx");
       expect_gradient(conv, x, *params[0].value, dweight, w, "dW");
       expect_gradient(conv, x, *params[1].value, dbias, w, "db");
+      // Against differences of the definition in double.
+      const auto act = parse_or_none(spec);
+      const auto xd = to_double(x), wd = to_double(*params[0].value),
+                 bd = to_double(*params[1].value);
+      auto loss = [&](const auto& xv, const auto& wv, const auto& bv) {
+        const auto y = naive_conv(c, xv, wv, bv, act);
+        double sum = 0;
+        for (std::size_t i = 0; i < y.size(); ++i) sum += y[i] * w[i];
+        return sum;
+      };
+      expect_gradient_in_double(
+          xd, [&](const auto& v) { return loss(v, wd, bd); }, dx, "dx (double)");
+      expect_gradient_in_double(
+          wd, [&](const auto& v) { return loss(xd, v, bd); }, dweight, "dW (double)");
+      expect_gradient_in_double(
+          bd, [&](const auto& v) { return loss(xd, wd, v); }, dbias, "db (double)");
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -22,9 +23,27 @@ namespace rectify::nn {
 namespace {
 
 using testing::expect_gradient;
+using testing::expect_gradient_in_double;
 using testing::random_tensor;
 using testing::same_bits;
+using testing::to_double;
 using testing::weighted_sum;
+
+// sum(w .* f(x W^T + b)) for x (rows, in), W (out, in), b (out), all in double.
+double linear_loss(const std::vector<double>& x, const std::vector<double>& weight,
+                   const std::vector<double>& bias, const std::optional<Activation>& act,
+                   const Tensor& w) {
+  const std::size_t out = bias.size(), in = weight.size() / out, rows = x.size() / in;
+  double loss = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t j = 0; j < out; ++j) {
+      double z = bias[j];
+      for (std::size_t k = 0; k < in; ++k) z += x[r * in + k] * weight[j * in + k];
+      loss += double(w[r * out + j]) * (act ? ref::forward(*act, z) : z);
+    }
+  }
+  return loss;
+}
 
 void check_linear(const char* spec) {
   SCOPED_TRACE(spec);
@@ -58,6 +77,14 @@ void check_linear(const char* spec) {
   expect_gradient(layer, x, x, dx, w, "dx");
   expect_gradient(layer, x, weight, dweight, w, "dW");
   expect_gradient(layer, x, bias, dbias, w, "db");
+  // The same gradients against differences of the definition in double.
+  const auto xd = to_double(x), wd = to_double(weight), bd = to_double(bias);
+  expect_gradient_in_double(
+      xd, [&](const auto& v) { return linear_loss(v, wd, bd, act, w); }, dx, "dx (double)");
+  expect_gradient_in_double(
+      wd, [&](const auto& v) { return linear_loss(xd, v, bd, act, w); }, dweight, "dW (double)");
+  expect_gradient_in_double(
+      bd, [&](const auto& v) { return linear_loss(xd, wd, v, act, w); }, dbias, "db (double)");
 }
 
 TEST(Linear, ForwardAndBackwardAgainstFiniteDifferences) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "rectify/nn/layer.hpp"
 
@@ -47,6 +48,31 @@ inline void expect_gradient(Layer& layer, Tensor& x, Tensor& target, const Tenso
     target[i] = saved;
     const double fd = (up - down) / (2.0 * h);
     ASSERT_NEAR(analytic[i], fd, 2e-2 * std::max(1.0, std::fabs(fd))) << what << " element " << i;
+  }
+}
+
+inline std::vector<double> to_double(const Tensor& t) {
+  return std::vector<double>(t.span().begin(), t.span().end());
+}
+
+// Central differences of a double-precision reference loss (the layer's definition written out
+// in double, at the layer's own parameter values) for every element of `point`, against the
+// layer's float gradient: the difference quotient is exact to ~1e-9, so the tolerance is the
+// float rounding of the analytic gradient alone.
+template <class Loss>
+void expect_gradient_in_double(std::vector<double> point, const Loss& loss, const Tensor& analytic,
+                               const std::string& what) {
+  const double h = 1e-6;
+  ASSERT_EQ(point.size(), analytic.size()) << what;
+  for (std::size_t i = 0; i < point.size(); ++i) {
+    const double saved = point[i];
+    point[i] = saved + h;
+    const double up = loss(point);
+    point[i] = saved - h;
+    const double down = loss(point);
+    point[i] = saved;
+    const double fd = (up - down) / (2 * h);
+    ASSERT_NEAR(analytic[i], fd, 2e-4 * std::max(1.0, std::fabs(fd))) << what << " element " << i;
   }
 }
 
