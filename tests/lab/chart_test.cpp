@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <limits>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,21 +23,25 @@ std::vector<double> iota(int n, double start = 0) {
   return v;
 }
 
-// Every <path class="series" ...> element, as text.
+// Every <path class="series" ...> element, as text. (Plain scanning: std::regex trips GCC 12's
+// -Wmaybe-uninitialized in the sanitizer build.)
 std::vector<std::string> series_paths(const std::string& svg) {
   std::vector<std::string> out;
-  const std::regex path(R"(<path class="series"[^>]*/>)");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), path); it != std::sregex_iterator();
-       ++it) {
-    out.push_back(it->str());
+  const std::string open = "<path class=\"series\"";
+  for (auto p = svg.find(open); p != std::string::npos; p = svg.find(open, p + 1)) {
+    const auto end = svg.find("/>", p);
+    if (end == std::string::npos) break;
+    out.push_back(svg.substr(p, end + 2 - p));
   }
   return out;
 }
 
 std::string attribute(const std::string& element, const std::string& name) {
-  std::smatch m;
-  const std::regex re(fmt::format(" {}=\"([^\"]*)\"", name));
-  return std::regex_search(element, m, re) ? m[1].str() : std::string("<absent>");
+  const std::string key = fmt::format(" {}=\"", name);
+  const auto p = element.find(key);
+  if (p == std::string::npos) return "<absent>";
+  const auto begin = p + key.size(), end = element.find('"', begin);
+  return end == std::string::npos ? "<absent>" : element.substr(begin, end - begin);
 }
 
 struct PathData {
@@ -49,12 +52,22 @@ struct PathData {
 // "M1.00,2.00L3.00,4.00..." as points.
 PathData parse_path(const std::string& d) {
   PathData p;
-  const std::regex cmd(R"(([ML])(-?[0-9.]+),(-?[0-9.]+))");
-  for (auto it = std::sregex_iterator(d.begin(), d.end(), cmd); it != std::sregex_iterator();
-       ++it) {
-    if ((*it)[1] == "M") ++p.subpaths;
-    p.xs.push_back(std::stod((*it)[2]));
-    p.ys.push_back(std::stod((*it)[3]));
+  std::size_t i = 0;
+  while (i < d.size()) {
+    const char command = d[i];
+    if (command != 'M' && command != 'L') {
+      ++i;
+      continue;
+    }
+    std::size_t used = 0;
+    const double x = std::stod(d.substr(i + 1), &used);
+    const std::size_t comma = i + 1 + used;
+    if (comma >= d.size() || d[comma] != ',') break;
+    const double y = std::stod(d.substr(comma + 1), &used);
+    if (command == 'M') ++p.subpaths;
+    p.xs.push_back(x);
+    p.ys.push_back(y);
+    i = comma + 1 + used;
   }
   return p;
 }
