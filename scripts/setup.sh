@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libxml2-utils # tests
   libbenchmark-dev                 # micro-benchmarks
   clang-format                     # formatting check
+  clang libclang-rt-14-dev libomp-dev # fuzz and tsan presets: libFuzzer and sanitizer runtimes, OpenMP
   dataset-fashion-mnist            # the real data set (falls back to the embedded sample)
 )
 if [[ "${1:-}" == "--peers" ]]; then

@@ -1,4 +1,5 @@
-// rectify info: version, SIMD targets and threads.
+// rectify info: version, SIMD targets, threads and the BLAS kernels.
+#include <cblas.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -8,13 +9,16 @@
 namespace rectify::cli {
 
 Action add_info(CLI::App& app) {
-  app.add_subcommand("info", "Show the SIMD target the kernels run on, and the threads");
+  app.add_subcommand("info", "Show the SIMD target the kernels run on, the threads and the BLAS");
   return [] {
     fmt::print("rectify 0.1.0\n");
     fmt::print("SIMD target: {}\n", simd::current_target());
     fmt::print("available targets: {}\n", fmt::join(simd::available_targets(), ", "));
     fmt::print("threads: {} (spans under {} elements, {} for exp-based functions, use one)\n",
                num_threads(), kParallelThreshold, kParallelThresholdSmooth);
+    // The GEMMs' speed depends on the kernels OpenBLAS picked (the CPU, or OPENBLAS_CORETYPE).
+    fmt::print("BLAS: {}, core {}, {} thread(s)\n", openblas_get_config(), openblas_get_corename(),
+               openblas_get_num_threads());
     return 0;
   };
 }

@@ -9,14 +9,44 @@
 #include "rectify/data/dataset.hpp"
 #include "rectify/rectify.hpp"
 #include "rectify/train/trainer.hpp"
+#include "sigint.hpp"
 
 namespace rectify::cli {
+namespace {
+
+// Where an interrupted run without --save leaves its checkpoint: the current directory.
+constexpr const char* kInterruptedCheckpoint = "rectify-train-interrupted.safetensors";
+
+// A word as a POSIX shell reads it back.
+std::string shell_quoted(const std::string& word) {
+  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789_./:=+-,@%") == std::string::npos) {
+    return word;
+  }
+  std::string quoted = "'";
+  for (const char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
 
 Action add_train(CLI::App& app) {
   struct Args {
     train::TrainOptions o;
     std::string data, json_log;
     int threads = 0;
+  };
+  // The command that continues an interrupted run exactly: its checkpoint, its total of epochs,
+  // and the flags that are not stored in the checkpoint.
+  auto resume_command = [](const Args& a, const train::Interrupted& e) {
+    std::string cmd =
+        fmt::format("rectify train --resume {} --epochs {}", shell_quoted(e.checkpoint), e.epochs);
+    if (!a.o.save.empty()) cmd += " --save " + shell_quoted(a.o.save);
+    if (!a.data.empty()) cmd += " --data " + shell_quoted(a.data);
+    if (!a.json_log.empty()) cmd += " --json-log " + shell_quoted(a.json_log);
+    if (a.threads > 0) cmd += fmt::format(" --threads {}", a.threads);
+    if (!a.o.diagnostics) cmd += " --no-diagnostics";
+    return cmd;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("train", "Train a model on Fashion-MNIST");
@@ -57,11 +87,14 @@ Action add_train(CLI::App& app) {
   cmd->add_option("--data", args->data,
                   "Directory of IDX files (default: /usr/share/datasets/fashion-mnist, else "
                   "the embedded sample)");
-  cmd->add_option("--save", opt.save, "Write a checkpoint (safetensors) after every epoch");
+  cmd->add_option("--save", opt.save,
+                  "Write a checkpoint (safetensors) after every epoch, and on Ctrl-C (default "
+                  "then: ./rectify-train-interrupted.safetensors)");
   cmd->add_option("--resume", opt.resume,
                   "Continue the run of this checkpoint (its options; --epochs is the new total)");
-  cmd->add_option("--json-log", args->json_log, "Write one JSON object per epoch to this file");
-  return [args] {
+  cmd->add_option("--json-log", args->json_log,
+                  "Write one JSON object per epoch to this file (appended to with --resume)");
+  return [args, resume_command] {
     if (args->threads > 0) set_num_threads(args->threads);
     const auto data =
         args->data.empty() ? data::load_fashion_mnist() : data::load_fashion_mnist(args->data);
@@ -71,7 +104,8 @@ Action add_train(CLI::App& app) {
                data.test.count);
     std::optional<std::ofstream> log;
     if (!args->json_log.empty()) {
-      log.emplace(args->json_log);
+      // A resumed run continues the log of the run it continues.
+      log.emplace(args->json_log, args->o.resume.empty() ? std::ios::trunc : std::ios::app);
       if (!*log) throw std::runtime_error("cannot write " + args->json_log);
     }
     const bool tty = isatty(STDERR_FILENO) != 0;
@@ -101,7 +135,26 @@ Action add_train(CLI::App& app) {
       std::fflush(stdout);
       if (log) *log << train::to_json(m) << '\n' << std::flush;
     };
-    train::train(o, data, progress, report);
+    auto options = o;
+    if (options.save.empty()) options.interrupt_save = kInterruptedCheckpoint;
+    const SigintGuard sigint;
+    try {
+      train::train(options, data, progress, report, [&sigint] { return sigint.raised(); });
+    } catch (const train::Interrupted& e) {
+      if (tty) fmt::print(stderr, "\r{:<70}\r", "");
+      const std::string where = e.batch == e.batches
+                                    ? fmt::format("after epoch {} of {}", e.epoch, e.epochs)
+                                    : fmt::format("at epoch {} of {}, after batch {} of {}",
+                                                  e.epoch, e.epochs, e.batch, e.batches);
+      const std::string which = o.save.empty()
+                                    ? "no --save was given: the default file, in the current "
+                                      "directory"
+                                    : "the --save file";
+      fmt::print(stderr, "rectify train: interrupted {}; checkpoint saved to {} ({})\n", where,
+                 e.checkpoint, which);
+      fmt::print(stderr, "To resume: {}\n", resume_command(*args, e));
+      return 130;  // 128 + SIGINT, as a shell reports a process ended by Ctrl-C
+    }
     return 0;
   };
 }

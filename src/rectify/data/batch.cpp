@@ -9,6 +9,8 @@
 namespace rectify::data {
 namespace {
 
+constexpr std::size_t kCacheLine = 64;
+
 // Every byte's normalised value, computed once with the documented formula.
 const std::array<float, 256>& normalised_pixels() {
   static const std::array<float, 256> table = [] {
@@ -77,6 +79,13 @@ void fill_batch(const Dataset& data, std::span<const std::size_t> indices, std::
   }
   const auto& table = normalised_pixels();
   for (std::size_t b = 0; b < indices.size(); ++b) {
+    // Shuffled images lie anywhere in the data set, mostly outside the caches: ask for the next
+    // one while this one is converted.
+    if (b + 1 < indices.size()) {
+      const std::uint8_t* next = data.images.data() + indices[b + 1] * pixels;
+      for (std::size_t p = 0; p < pixels; p += kCacheLine) __builtin_prefetch(next + p);
+      if (pixels > 0) __builtin_prefetch(next + pixels - 1);  // an image need not start a line
+    }
     const std::size_t i = indices[b];
     const std::uint8_t* src = data.images.data() + i * pixels;
     float* dst = x.data() + b * pixels;

@@ -1,8 +1,12 @@
 #include "rectify/diag/probe.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
+#include <bit>
+#include <charconv>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
 
 #include "rectify/act/reference.hpp"
 
@@ -29,6 +33,49 @@ bool any_nonzero(std::span<const float> x, std::size_t lo, std::size_t hi) {
     if (x[e] != 0.0f) return true;  // NaN counts: a NaN gradient is not a dead unit
   }
   return false;
+}
+
+// Reads the space-separated tokens of a saved probe in order.
+class Tokens {
+ public:
+  explicit Tokens(std::string_view text) : rest_(text) {}
+  std::string_view next() {
+    const auto begin = rest_.find_first_not_of(' ');
+    if (begin == std::string_view::npos) fail();
+    rest_.remove_prefix(begin);
+    const auto token = rest_.substr(0, rest_.find(' '));
+    rest_.remove_prefix(token.size());
+    return token;
+  }
+  std::uint64_t number() {
+    const auto t = next();
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || end != t.data() + t.size()) fail();
+    return v;
+  }
+  double real() { return std::bit_cast<double>(number()); }  // stored as its bits: exact
+  std::vector<std::uint8_t> flags(std::size_t n) {
+    const auto t = next();
+    if (t.size() != n + 1 || t[0] != 'f') fail();  // 'f' keeps an empty list a token
+    std::vector<std::uint8_t> v(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (t[i + 1] != '0' && t[i + 1] != '1') fail();
+      v[i] = t[i + 1] == '1';
+    }
+    return v;
+  }
+  bool done() const { return rest_.find_first_not_of(' ') == std::string_view::npos; }
+  [[noreturn]] static void fail() { throw std::invalid_argument("malformed probe state"); }
+
+ private:
+  std::string_view rest_;
+};
+
+std::string flags_text(const std::vector<std::uint8_t>& v) {
+  std::string t = "f";
+  for (const auto f : v) t += f ? '1' : '0';
+  return t;
 }
 
 }  // namespace
@@ -116,6 +163,45 @@ LayerStats ActivationProbe::end_epoch() {
   pending_.resize(layout_.units);
   std::iota(pending_.begin(), pending_.end(), 0u);
   return s;
+}
+
+std::string ActivationProbe::save() const {
+  return fmt::format("{} {} {} {} {} {} {} {} {} {} {} {}", layout_.units, layout_.inner,
+                     values_.count, values_.zeros, std::bit_cast<std::uint64_t>(values_.sum),
+                     std::bit_cast<std::uint64_t>(values_.sum_sq),
+                     std::bit_cast<std::uint64_t>(grad_sq_), batches_, first_epoch_ ? 1 : 0,
+                     alive_.size(), flags_text(alive_), flags_text(was_dead_));
+}
+
+void ActivationProbe::restore(std::string_view text) {
+  Tokens t(text);
+  UnitLayout layout;
+  layout.units = t.number();
+  layout.inner = t.number();
+  ValueStats values;
+  values.count = t.number();
+  values.zeros = t.number();
+  values.sum = t.real();
+  values.sum_sq = t.real();
+  const double grad_sq = t.real();
+  const std::uint64_t batches = t.number();
+  const std::uint64_t first_epoch = t.number();
+  const std::uint64_t units_seen = t.number();  // 0 before the first forward
+  if (units_seen != 0 && units_seen != layout.units) Tokens::fail();
+  auto alive = t.flags(static_cast<std::size_t>(units_seen));
+  auto was_dead = t.flags(alive.size());
+  if (!t.done() || first_epoch > 1) Tokens::fail();
+  layout_ = layout;
+  values_ = values;
+  grad_sq_ = grad_sq;
+  batches_ = static_cast<std::size_t>(batches);
+  first_epoch_ = first_epoch == 1;
+  alive_ = std::move(alive);
+  was_dead_ = std::move(was_dead);
+  pending_.clear();
+  for (std::size_t u = 0; u < alive_.size(); ++u) {
+    if (!alive_[u]) pending_.push_back(static_cast<std::uint32_t>(u));
+  }
 }
 
 }  // namespace rectify::diag

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rectify/act/activation.hpp"
@@ -51,6 +52,13 @@ class ActivationProbe {
 
   // The epoch's statistics; starts the next epoch.
   LayerStats end_epoch();
+
+  // Everything accumulated so far (this epoch's sums and live units, and the dead units of the
+  // last epoch) as one line of text, so that a run resumed from a checkpoint reports what the
+  // uninterrupted run reports. restore() takes what save() wrote; std::invalid_argument if the
+  // text is malformed.
+  std::string save() const;
+  void restore(std::string_view text);
 
  private:
   template <class Flag>

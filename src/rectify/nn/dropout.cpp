@@ -10,7 +10,7 @@
 namespace rectify::nn {
 
 Dropout::Dropout(std::string name, double p, std::uint64_t seed, bool alpha)
-    : name_(std::move(name)), p_(p), alpha_(alpha), rng_(seed) {
+    : name_(std::move(name)), p_(p), rng_(seed) {
   if (!(p >= 0.0 && p < 1.0)) {
     throw std::invalid_argument(fmt::format("{}: p must be in [0, 1), got {}", name_, p));
   }

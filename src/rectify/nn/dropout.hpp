@@ -25,11 +25,13 @@ class Dropout : public Layer {
   // Restarts the drops from `seed`: a trainer reseeds per epoch, so a run resumed at an epoch
   // boundary drops exactly what the uninterrupted run drops.
   void reseed(std::uint64_t seed) { rng_.seed(seed); }
+  // The generator of the drops, for a checkpoint taken in the middle of an epoch.
+  const std::mt19937_64& rng() const { return rng_; }
+  void set_rng(const std::mt19937_64& rng) { rng_ = rng; }
 
  private:
   std::string name_;
   double p_;
-  bool alpha_;
   float keep_scale_, drop_value_;  // y = kept ? keep_scale x + shift : drop_value
   float shift_;
   std::mt19937_64 rng_;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <bit>
 #include <charconv>
 #include <sstream>
 
@@ -56,7 +57,7 @@ void save_checkpoint(const std::filesystem::path& path, const std::vector<nn::Pa
   const TrainOptions& o = run.options;
   std::ostringstream rng;
   rng << run.shuffle_rng;
-  const std::map<std::string, std::string> metadata = {
+  std::map<std::string, std::string> metadata = {
       {"format", "rectify-checkpoint-1"},
       {"model", o.model},
       {"activation", Activation::parse(o.activation).to_string()},
@@ -73,7 +74,11 @@ void save_checkpoint(const std::filesystem::path& path, const std::vector<nn::Pa
       {"dropout", fmt::format("{}", o.dropout)},
       {"epochs_done", fmt::format("{}", run.epochs_done)},
       {"optimizer_steps", fmt::format("{}", optimizer.steps())},
-      {"shuffle_rng", rng.str()}};
+      {"shuffle_rng", rng.str()},
+      {"batches_done", fmt::format("{}", run.batches_done)},
+      {"epoch_loss_sum", fmt::format("{}", std::bit_cast<std::uint64_t>(run.epoch_loss_sum))},
+      {"epoch_correct", fmt::format("{}", run.epoch_correct)}};
+  for (const auto& [key, text] : run.layer_state) metadata["state." + key] = text;
   std::vector<TensorView> tensors;
   for (const auto& p : params) {
     tensors.push_back({p.name, shape_of(p.value->shape()), p.value->span()});
@@ -108,6 +113,21 @@ RunState read_run_state(const SafetensorsFile& f, const std::string& name) {
   std::istringstream rng(field(f, name, "shuffle_rng"));
   rng >> run.shuffle_rng;
   if (!rng) throw CheckpointError(fmt::format("{}: __metadata__.shuffle_rng is malformed", name));
+  // Checkpoints written before mid-epoch saves existed have none of these: an epoch boundary.
+  if (f.metadata.contains("batches_done")) {
+    run.batches_done = number<std::size_t>(f, name, "batches_done");
+    run.epoch_loss_sum = std::bit_cast<double>(number<std::uint64_t>(f, name, "epoch_loss_sum"));
+    run.epoch_correct = number<std::size_t>(f, name, "epoch_correct");
+  }
+  for (const auto& [key, text] : f.metadata) {
+    if (key.starts_with("state.")) run.layer_state[key.substr(6)] = text;
+  }
+  if (run.epochs_done < 0 || run.epochs_done > o.epochs || o.batch < 1 ||
+      (run.batches_done > 0 && run.epochs_done == o.epochs)) {
+    throw CheckpointError(fmt::format(
+        "{}: __metadata__ is inconsistent: {} of {} epochs done, {} batches into the next", name,
+        run.epochs_done, o.epochs, run.batches_done));
+  }
   return run;
 }
 

@@ -13,8 +13,10 @@ namespace rectify::train {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  // One update from the gradients backward() just wrote.
-  virtual void step(const std::vector<nn::Param>& params) = 0;
+  // One update from the gradients backward() just wrote. False when a parameter is NaN or
+  // infinite after it (from a non-finite gradient, or an update that overflowed): checked in the
+  // update loop itself, which reads every gradient and writes every parameter anyway.
+  [[nodiscard]] virtual bool step(const std::vector<nn::Param>& params) = 0;
   void set_learning_rate(double lr) { lr_ = lr; }
   double learning_rate() const { return lr_; }
 
@@ -43,7 +45,7 @@ struct SgdOptions {
 class Sgd : public Optimizer {
  public:
   explicit Sgd(const SgdOptions& o);
-  void step(const std::vector<nn::Param>& params) override;
+  bool step(const std::vector<nn::Param>& params) override;
   std::vector<StateTensor> state(const std::vector<nn::Param>& params) override;
 
  private:
@@ -59,7 +61,7 @@ struct AdamOptions {
 class Adam : public Optimizer {
  public:
   explicit Adam(const AdamOptions& o);
-  void step(const std::vector<nn::Param>& params) override;
+  bool step(const std::vector<nn::Param>& params) override;
   std::vector<StateTensor> state(const std::vector<nn::Param>& params) override;
 
  private:

@@ -35,6 +35,17 @@ void write_all(int fd, const void* bytes, std::size_t size, const std::string& n
   }
 }
 
+// Makes a rename inside the directory of `path` durable.
+void sync_directory_of(const std::filesystem::path& path) {
+  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail(dir.string(), fmt::format("cannot open to sync: {}", std::strerror(errno)));
+  const int rc = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (rc != 0) fail(dir.string(), fmt::format("fsync failed: {}", std::strerror(error)));
+}
+
 }  // namespace
 
 void save_safetensors(const std::filesystem::path& path,
@@ -53,27 +64,37 @@ void save_safetensors(const std::filesystem::path& path,
   text.append((8 - text.size() % 8) % 8, ' ');  // data starts 8-byte aligned, as the spec advises
   const std::uint64_t length = text.size();
 
+  // Written in full to a temporary file and made durable before it replaces the old checkpoint;
+  // then the directory is synced so that the rename itself survives a power cut.
   const std::string tmp = path.string() + ".tmp";
+  const std::string unchanged = fmt::format("; {} is unchanged", path.string());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(tmp, fmt::format("cannot create: {}", std::strerror(errno)));
+  if (fd < 0) fail(tmp, fmt::format("cannot create: {}{}", std::strerror(errno), unchanged));
   try {
     write_all(fd, &length, sizeof length, tmp);
     write_all(fd, text.data(), text.size(), tmp);
     for (const auto& t : tensors) write_all(fd, t.data.data(), t.data.size_bytes(), tmp);
     if (::fsync(fd) != 0) fail(tmp, fmt::format("fsync failed: {}", std::strerror(errno)));
+  } catch (const CheckpointError& e) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw CheckpointError(e.what() + unchanged);
   } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());
     throw;
   }
   if (::close(fd) != 0) {
+    const int error = errno;
     ::unlink(tmp.c_str());
-    fail(tmp, fmt::format("close failed: {}", std::strerror(errno)));
+    fail(tmp, fmt::format("close failed: {}{}", std::strerror(error), unchanged));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
     ::unlink(tmp.c_str());
-    fail(path.string(), fmt::format("cannot replace: {}", std::strerror(errno)));
+    fail(path.string(), fmt::format("cannot replace: {}{}", std::strerror(error), unchanged));
   }
+  sync_directory_of(path);
 }
 
 SafetensorsFile parse_safetensors(std::span<const std::uint8_t> bytes, const std::string& name) {

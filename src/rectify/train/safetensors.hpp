@@ -35,8 +35,10 @@ struct SafetensorsFile {
   std::map<std::string, StoredTensor> tensors;
 };
 
-// Writes to `path` + ".tmp", flushes it to disk, then renames it over `path`: a crash leaves the
-// old file or the new one, never a mix. CheckpointError when writing fails (the old file stays).
+// Writes to `path` + ".tmp", flushes it to disk (fsync), renames it over `path` and syncs the
+// directory: a crash at any moment leaves the old file or the new one, never a mix.
+// CheckpointError when writing fails, e.g. on a full disk: the message names the file and the
+// reason, the old file stays as it was and the temporary file is removed.
 void save_safetensors(const std::filesystem::path& path,
                       const std::map<std::string, std::string>& metadata,
                       const std::vector<TensorView>& tensors);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,9 @@ struct TrainOptions {
   double hidden_bias = 0;
   // Per activation layer and epoch: dead units, sparsity, mean, gradient norm (diag/).
   bool diagnostics = true;
-  std::string save;    // checkpoint written after every epoch (empty: none)
+  std::string save;  // checkpoint written after every epoch (empty: none)
+  // Where a run that is asked to stop saves when `save` is empty (empty: nowhere).
+  std::string interrupt_save;
   std::string resume;  // checkpoint to continue from: its options win, except `epochs`
 };
 
@@ -46,11 +49,36 @@ struct EpochMetrics {
 // Called after every batch with (epoch, batches done, batches in the epoch, running loss).
 using BatchProgress = std::function<void(int, std::size_t, std::size_t, double)>;
 using EpochReport = std::function<void(const EpochMetrics&)>;
+// Asked after every batch (e.g. whether Ctrl-C was pressed); true stops the run.
+using StopRequest = std::function<bool()>;
+
+// Training stopped because the loss, a gradient or a parameter became NaN or infinite. The
+// message names the epoch, the batch and the layer or parameter.
+class DivergedError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown by train() when `stop` returned true: the batch under way finished and the run was saved
+// to `checkpoint` (save, else interrupt_save; empty if both are). In the middle of an epoch the
+// checkpoint holds the position inside it, and resuming from it continues exactly.
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted(int epoch, std::size_t batch, std::size_t batches, int epochs,
+              std::string checkpoint);
+  int epoch;            // the epoch under way, 1-based
+  std::size_t batch;    // the batches of it done (== batches: the epoch completed)
+  std::size_t batches;  // in an epoch
+  int epochs;           // the run's total
+  std::string checkpoint;
+};
 
 // Trains on data.train and evaluates on data.test after every epoch. Deterministic for a given
-// seed and thread count. std::invalid_argument for bad options.
+// seed and thread count. std::invalid_argument for bad options; DivergedError when the loss, a
+// gradient or a parameter becomes NaN or infinite (nothing is saved after that step).
 std::vector<EpochMetrics> train(const TrainOptions& options, const data::FashionMnist& data,
-                                const BatchProgress& progress = {}, const EpochReport& report = {});
+                                const BatchProgress& progress = {}, const EpochReport& report = {},
+                                const StopRequest& stop = {});
 
 std::string to_json(const EpochMetrics& m);
 

@@ -1,0 +1,142 @@
+// Where a training step's time goes: the trainer's step (batch conversion, each layer's forward,
+// the loss, each layer's backward, the optimizer) taken apart and timed phase by phase over many
+// steps of Fashion-MNIST, with the same model, optimizer and batch as `rectify train`.
+//
+// Usage: step_phases [--model mlp|cnn|rnn] [--threads N] [--steps S] [--no-diagnostics]
+//                    [--optimizer sgd|adam]
+#include <fmt/format.h>
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rectify/act/threads.hpp"
+#include "rectify/data/batch.hpp"
+#include "rectify/data/dataset.hpp"
+#include "rectify/nn/loss.hpp"
+#include "rectify/train/models.hpp"
+#include "rectify/train/optimizer.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Seconds per phase, in the order the phases first ran.
+class PhaseTimes {
+ public:
+  void add(const std::string& phase, Clock::time_point start) {
+    const double s = std::chrono::duration<double>(Clock::now() - start).count();
+    if (!seconds_.contains(phase)) order_.push_back(phase);
+    seconds_[phase] += s;
+  }
+  void print(std::size_t steps) const {
+    double total = 0;
+    for (const auto& [phase, s] : seconds_) total += s;
+    const double per = 1e6 / static_cast<double>(steps);
+    fmt::print("{:<24} {:>10} {:>7}\n", "phase", "us/step", "share");
+    for (const auto& phase : order_) {
+      const double s = seconds_.at(phase);
+      fmt::print("{:<24} {:>10.1f} {:>6.1f}%\n", phase, s * per, 100 * s / total);
+    }
+    fmt::print("{:<24} {:>10.1f}   (x {} steps = {:.3f} s per epoch)\n", "step", total * per,
+               kStepsPerEpoch, total / static_cast<double>(steps) * kStepsPerEpoch);
+  }
+
+ private:
+  static constexpr double kStepsPerEpoch = 938;  // 60000 images in batches of 64
+  std::vector<std::string> order_;
+  std::map<std::string, double> seconds_;
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  fmt::print(stderr,
+             "step_phases: {}\nusage: step_phases [--model mlp|cnn|rnn] [--threads N] [--steps S] "
+             "[--no-diagnostics] [--optimizer sgd|adam]\n",
+             problem);
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model_name = "mlp", optimizer_name = "sgd";
+  int threads = 1;
+  std::size_t steps = 1000;
+  bool diagnostics = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(fmt::format("{} needs a value", arg));
+      return argv[++i];
+    };
+    if (arg == "--model") {
+      model_name = value();
+    } else if (arg == "--threads") {
+      threads = std::atoi(value().c_str());
+    } else if (arg == "--steps") {
+      steps = std::strtoull(value().c_str(), nullptr, 10);
+    } else if (arg == "--optimizer") {
+      optimizer_name = value();
+    } else if (arg == "--no-diagnostics") {
+      diagnostics = false;
+    } else {
+      usage(fmt::format("unknown argument '{}'", arg));
+    }
+  }
+  rectify::set_num_threads(threads);
+  const auto data = rectify::data::load_fashion_mnist();
+  const auto& set = data.train;
+  std::mt19937_64 rng(1);
+  auto model = rectify::train::make_model(model_name, rectify::Activation::parse("relu"), rng);
+  for (const auto& layer : model.layers()) {
+    for (auto* p : layer->probes()) p->set_enabled(diagnostics);
+  }
+  const double lr = optimizer_name == "sgd" ? 0.01 : 0.001;
+  auto optimizer = rectify::train::make_optimizer(optimizer_name, lr, 0.9, 0.0);
+  const auto params = model.params();
+  const std::size_t batch = 64;
+  auto order = rectify::data::shuffled_indices(set.count, 1);
+  rectify::nn::Tensor x, dlogits;
+  std::vector<std::int32_t> y(batch);
+  PhaseTimes times;
+  fmt::print("{} step phases: batch {}, {} thread(s), {} steps, diagnostics {}, {} of {}\n",
+             model_name, batch, threads, steps, diagnostics ? "on" : "off", set.count, data.source);
+  const std::size_t warmup = 20;
+  for (std::size_t s = 0; s < steps + warmup; ++s) {
+    if (s == warmup) times = PhaseTimes();
+    const std::size_t first = (s * batch) % (set.count - batch + 1);
+    auto t = Clock::now();
+    x.resize(rectify::train::model_input_shape(model_name, batch, set.rows, set.cols));
+    rectify::data::fill_batch(set, std::span(order).subspan(first, batch), x.span(), y);
+    times.add("batch", t);
+    const rectify::nn::Tensor* h = &x;
+    for (const auto& layer : model.layers()) {
+      t = Clock::now();
+      h = &layer->forward(*h, true);
+      times.add(layer->name() + " forward", t);
+    }
+    t = Clock::now();
+    rectify::nn::softmax_cross_entropy(*h, y, &dlogits);
+    times.add("loss", t);
+    const rectify::nn::Tensor* g = &dlogits;
+    for (auto it = model.layers().rbegin(); it != model.layers().rend(); ++it) {
+      t = Clock::now();
+      g = &(*it)->backward(*g);
+      times.add((*it)->name() + " backward", t);
+    }
+    t = Clock::now();
+    for (const auto& layer : model.layers()) {
+      for (auto* p : layer->probes()) p->end_batch();
+    }
+    times.add("probes end_batch", t);
+    t = Clock::now();
+    if (!optimizer->step(params)) fmt::print(stderr, "non-finite parameters at step {}\n", s);
+    times.add("optimizer", t);
+  }
+  times.print(steps);
+  return 0;
+}
