@@ -156,11 +156,12 @@ def blas_info():
     return info
 
 
-def evaluate(model, images, labels, shape_of):
+def evaluate(model, images, labels, shape_of, batch):
+    """Loss and accuracy in batches of `batch` images, as rectify evaluates."""
     correct, loss = 0, 0.0
     with torch.no_grad():
-        for start in range(0, len(labels), 1000):
-            idx = np.arange(start, min(start + 1000, len(labels)))
+        for start in range(0, len(labels), batch):
+            idx = np.arange(start, min(start + batch, len(labels)))
             x, y = to_batch(images, labels, idx, shape_of(len(idx)))
             logits = model(x)
             loss += nn.functional.cross_entropy(logits, y, reduction='sum').item()
@@ -202,7 +203,8 @@ def main():
             correct += (logits.argmax(1) == y).sum().item()
         seconds = time.perf_counter() - start
         model.eval()
-        test_loss, test_acc = evaluate(model, test_x, test_y, shape_of)
+        test_loss, test_acc = evaluate(model, test_x, test_y, shape_of,
+                                       max(args.batch, 64))
         print(json.dumps({'epoch': epoch, 'seconds': seconds, 'images_per_s': n / seconds,
                           'train_loss': loss_sum / n, 'train_acc': correct / n,
                           'test_loss': test_loss, 'test_acc': test_acc}), flush=True)
