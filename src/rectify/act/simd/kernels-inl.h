@@ -254,8 +254,11 @@ struct GeluTanh {
   static constexpr Split kC1 = split(2 * ref::kSqrt2OverPi);
   static constexpr Split kC3 = split(2 * ref::kSqrt2OverPi * ref::kGeluTanhCubic);
   GeluTanh(D, const Coefficients&) {}
-  SigmoidParts Gate(D d, V x) const {
-    const V xc = ClampMagnitude(d, x, 20.0f);
+  // 2u = t + t_lo for the clamped x.
+  struct Arg {
+    V t, t_lo;
+  };
+  Arg Argument(D d, V xc) const {
     const V c1 = hn::Set(d, kC1.hi), c3 = hn::Set(d, kC3.hi);
     const V x2 = hn::Mul(xc, xc);
     const V x2_lo = ProductError(d, xc, xc, x2);
@@ -267,10 +270,24 @@ struct GeluTanh {
     const V p_err = hn::Add(hn::Sub(c1, hn::Sub(p, bb)), hn::Sub(q, bb));  // TwoSum
     const V p_lo = hn::Add(hn::Add(p_err, q_lo), hn::Set(d, kC1.lo));
     const V t = hn::Mul(xc, p);
-    const V t_lo = hn::MulAdd(xc, p_lo, ProductError(d, xc, p, t));
-    return SigmoidOf(d, hn::IfThenElse(hn::IsNaN(x), x, t), t_lo);
+    return {t, hn::MulAdd(xc, p_lo, ProductError(d, xc, p, t))};
   }
-  V Forward(D d, V x) const { return hn::Mul(x, Gate(d, x).s); }
+  SigmoidParts Gate(D d, V x) const {
+    const Arg a = Argument(d, ClampMagnitude(d, x, 20.0f));
+    return SigmoidOf(d, hn::IfThenElse(hn::IsNaN(x), x, a.t), a.t_lo);
+  }
+  // x / (1 + exp(-t) (1 - t_lo)): exp(-t_lo) = 1 - t_lo in float. Below x = -9, 2u < -80 and
+  // exp(-t) heads for overflow while x sigmoid(2u) is still above FLT_MIN: such vectors take Gate,
+  // whose exp(-|t|) keeps them. NaN: the clamp drops it, and x * s brings it back.
+  V Forward(D d, V x) const {
+    if (HWY_UNLIKELY(!hn::AllFalse(d, x < hn::Set(d, -9.0f)))) {
+      return hn::Mul(x, Gate(d, x).s);
+    }
+    const V one = hn::Set(d, 1.0f);
+    const Arg a = Argument(d, ClampMagnitude(d, x, 20.0f));
+    const V den = hn::MulAdd(FastExp(d, hn::Neg(a.t)), hn::Sub(one, a.t_lo), one);
+    return hn::Mul(x, hn::Div(one, den));
+  }
   V Backward(D d, V x, V dy) const {
     const SigmoidParts g = Gate(d, x);
     const V xc = ClampMagnitude(d, x, 20.0f);
