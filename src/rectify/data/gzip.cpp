@@ -5,6 +5,7 @@
 #include <zlib.h>
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <new>
 
 #include "rectify/data/format_error.hpp"
@@ -18,6 +19,10 @@ constexpr std::size_t kMaxChunk = std::size_t{1} << 30;
 // allocating before the data arrives, whatever a header claims.
 constexpr std::size_t kMaxRatio = 1032;
 constexpr std::size_t kSlack = std::size_t{1} << 16;
+// Where the compressed size is not known (a pipe), output grows by at most this much at a time.
+constexpr std::size_t kUnknownSizeStep = std::size_t{1} << 26;
+// Trailing bytes after the last member are counted up to this many.
+constexpr std::uint64_t kMaxTrailingCount = std::uint64_t{1} << 32;
 
 }  // namespace
 
@@ -30,14 +35,13 @@ struct GzipReader::State {
   z_stream z{};
 };
 
-GzipReader::GzipReader(std::span<const std::uint8_t> compressed, std::string_view name)
-    : state_(std::make_unique<State>()), in_(compressed), name_(name) {
+GzipReader::GzipReader(ByteInput& compressed) : state_(std::make_unique<State>()), in_(compressed) {
   z_stream& z = state_->z;
-  z.next_in = in_.data();
+  z.next_in = nullptr;
   z.avail_in = 0;
   const int rc = inflateInit2(&z, 16 + MAX_WBITS);  // 16: a gzip wrapper, not zlib's
   if (rc == Z_MEM_ERROR) throw std::bad_alloc();
-  if (rc != Z_OK) throw FormatError(fmt::format("{}: zlib failed to start ({})", name_, rc));
+  if (rc != Z_OK) throw FormatError(fmt::format("{}: zlib failed to start ({})", in_.name(), rc));
 }
 
 GzipReader::~GzipReader() {
@@ -48,8 +52,12 @@ std::size_t GzipReader::read(std::size_t n, std::vector<std::uint8_t>& out) {
   const std::size_t start = out.size();
   std::size_t got = 0;
   while (got < n && !done_) {
-    const std::size_t offset = static_cast<std::size_t>(state_->z.next_in - in_.data());
-    const std::size_t step = std::min(n - got, (in_.size() - offset) * kMaxRatio + kSlack);
+    const auto rest = in_.remaining();
+    const std::size_t bound =
+        rest ? static_cast<std::size_t>(std::min<std::uint64_t>(
+                   *rest * kMaxRatio + kSlack, std::numeric_limits<std::size_t>::max()))
+             : kUnknownSizeStep;
+    const std::size_t step = std::min(n - got, bound);
     out.resize(start + got + step);
     got += inflate_into(out.data() + start + got, step);
   }
@@ -69,35 +77,40 @@ std::size_t GzipReader::inflate_into(std::uint8_t* dst, std::size_t n) {
   z_stream& z = state_->z;
   std::size_t produced = 0;
   while (produced < n && !done_) {
-    const auto offset = static_cast<std::size_t>(z.next_in - in_.data());
-    if (z.avail_in == 0) z.avail_in = static_cast<uInt>(std::min(in_.size() - offset, kMaxChunk));
+    const auto input = in_.available();
+    z.next_in = input.data();
+    z.avail_in = static_cast<uInt>(std::min(input.size(), kMaxChunk));
     const std::size_t want = std::min(n - produced, kMaxChunk);
     z.next_out = dst + produced;
     z.avail_out = static_cast<uInt>(want);
     const int rc = inflate(&z, Z_NO_FLUSH);
     produced += want - z.avail_out;
-    const auto end = static_cast<std::size_t>(z.next_in - in_.data());
+    in_.consume(static_cast<std::size_t>(z.next_in - input.data()));
+    const std::uint64_t end = in_.offset();
     if (rc == Z_STREAM_END) {
-      if (end == in_.size()) {
+      const auto next = in_.peek(2);
+      if (next.empty()) {
         done_ = true;
-      } else if (is_gzip(in_.subspan(end))) {
+      } else if (is_gzip(next)) {
         inflateReset(&z);  // another member follows: the stream goes on
       } else {
+        const std::uint64_t extra = in_.skip_rest(kMaxTrailingCount);
         throw FormatError(
-            fmt::format("{}: {} bytes after the end of the gzip stream at "
+            fmt::format("{}: {}{} bytes after the end of the gzip stream at "
                         "compressed offset {}; expected the file to end there",
-                        name_, in_.size() - end, end));
+                        in_.name(), extra > kMaxTrailingCount ? "more than " : "",
+                        std::min(extra, kMaxTrailingCount), end));
       }
-    } else if (rc == Z_BUF_ERROR && z.avail_in == 0 && end == in_.size()) {
+    } else if (rc == Z_BUF_ERROR && z.avail_in == 0 && in_.available().empty()) {
       throw FormatError(
           fmt::format("{}: truncated gzip stream: the compressed data ends at "
                       "offset {} before the stream does",
-                      name_, end));
+                      in_.name(), end));
     } else if (rc == Z_MEM_ERROR) {
       throw std::bad_alloc();
-    } else if (rc != Z_OK) {
-      throw FormatError(fmt::format("{}: corrupt gzip stream near compressed offset {}: {}", name_,
-                                    end, z.msg != nullptr ? z.msg : zError(rc)));
+    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      throw FormatError(fmt::format("{}: corrupt gzip stream near compressed offset {}: {}",
+                                    in_.name(), end, z.msg != nullptr ? z.msg : zError(rc)));
     }
   }
   return produced;

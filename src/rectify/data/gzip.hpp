@@ -1,6 +1,6 @@
-// A gzip stream held in memory, decompressed piece by piece: the IDX parser asks for the header,
-// then for exactly the payload it announced, so a hostile file never makes it hold more than
-// the data it really contains. Internal to the data layer.
+// A gzip stream decompressed piece by piece from a ByteInput (memory or a file read in pieces):
+// the IDX parser asks for the header, then for exactly the payload it announced, so a hostile
+// file never makes it hold more than the data it really contains. Internal to the data layer.
 #pragma once
 
 #include <cstddef>
@@ -11,16 +11,18 @@
 #include <string_view>
 #include <vector>
 
+#include "rectify/data/byte_input.hpp"
+
 namespace rectify::data::detail {
 
 // True when bytes start with the gzip magic 1f 8b.
 bool is_gzip(std::span<const std::uint8_t> bytes);
 
 // Concatenated gzip members read as one stream, as `gzip -d` does; anything else after the last
-// member is an error. Errors are FormatError naming `name` and the compressed offset.
+// member is an error. Errors are FormatError naming the input and the compressed offset.
 class GzipReader {
  public:
-  GzipReader(std::span<const std::uint8_t> compressed, std::string_view name);
+  explicit GzipReader(ByteInput& compressed);
   ~GzipReader();
   GzipReader(const GzipReader&) = delete;
   GzipReader& operator=(const GzipReader&) = delete;
@@ -35,8 +37,7 @@ class GzipReader {
   std::size_t inflate_into(std::uint8_t* dst, std::size_t n);
 
   std::unique_ptr<State> state_;
-  std::span<const std::uint8_t> in_;
-  std::string name_;
+  ByteInput& in_;
   bool done_ = false;
 };
 

@@ -4,39 +4,45 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <system_error>
 
 #include "rectify/data/gzip.hpp"
+#include "rectify/data/idx_input.hpp"
 
 namespace rectify::data {
 namespace {
 
 namespace fs = std::filesystem;
 
-// The largest file worth reading: the largest header and data, plus gzip's framing (a stored
-// block costs 5 bytes per 64 KiB).
-constexpr std::uint64_t kMaxFileBytes = kIdxMaxDataBytes + (std::uint64_t{1} << 20);
+// Trailing bytes after the data are counted up to this many.
+constexpr std::uint64_t kMaxTrailingCount = kIdxMaxDataBytes;
 
 // Raw bytes behind GzipReader's interface, so one parser serves both.
 class RawReader {
  public:
-  explicit RawReader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+  explicit RawReader(detail::ByteInput& in) : in_(in) {}
   std::size_t read(std::size_t n, std::vector<std::uint8_t>& out) {
-    const auto part = bytes_.subspan(pos_, std::min(n, bytes_.size() - pos_));
-    out.insert(out.end(), part.begin(), part.end());
-    pos_ += part.size();
-    return part.size();
+    // Reserved once where the size is known, so the data is not copied as the vector grows.
+    if (const auto rest = in_.remaining()) {
+      out.reserve(out.size() + static_cast<std::size_t>(std::min<std::uint64_t>(n, *rest)));
+    }
+    std::size_t got = 0;
+    while (got < n) {
+      const auto part = in_.available();
+      if (part.empty()) break;
+      const std::size_t k = std::min(n - got, part.size());
+      out.insert(out.end(), part.begin(), part.begin() + static_cast<std::ptrdiff_t>(k));
+      in_.consume(k);
+      got += k;
+    }
+    return got;
   }
-  std::uint64_t skip_rest() {
-    const std::size_t rest = bytes_.size() - pos_;
-    pos_ = bytes_.size();
-    return rest;
-  }
+  std::uint64_t skip_rest() { return in_.skip_rest(kMaxTrailingCount); }
 
  private:
-  std::span<const std::uint8_t> bytes_;
-  std::size_t pos_ = 0;
+  detail::ByteInput& in_;
 };
 
 // The file being parsed, for messages; offsets of a gzipped file count decompressed bytes.
@@ -150,7 +156,23 @@ IdxArray parse(Reader& reader, const Source& src) {
   return array;
 }
 
-std::vector<std::uint8_t> read_file(const fs::path& path) {
+}  // namespace
+
+IdxArray detail::parse_idx_input(ByteInput& input) {
+  if (is_gzip(input.peek(2))) {
+    GzipReader reader(input);
+    return parse(reader, Source{input.name(), true});
+  }
+  RawReader reader(input);
+  return parse(reader, Source{input.name(), false});
+}
+
+IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::string_view name) {
+  detail::ByteInput input(bytes, name);
+  return detail::parse_idx_input(input);
+}
+
+IdxArray read_idx(const std::filesystem::path& path) {
   const std::string name = path.string();
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
@@ -166,40 +188,15 @@ std::vector<std::uint8_t> read_file(const fs::path& path) {
     throw FormatError(fmt::format("{}: cannot open: {}", name,
                                   std::error_code(errno, std::generic_category()).message()));
   }
-  // Read in pieces: the size of a pipe or a growing file is not known in advance.
-  std::vector<std::uint8_t> bytes;
+  // Read in pieces (the compressed file is never held whole); the size of a pipe or a growing
+  // file is not known in advance.
+  std::optional<std::uint64_t> size;
   if (fs::is_regular_file(status)) {
-    bytes.reserve(static_cast<std::size_t>(std::min(fs::file_size(path, ec), kMaxFileBytes)));
+    const auto bytes = fs::file_size(path, ec);
+    if (!ec) size = bytes;
   }
-  constexpr std::size_t kPiece = std::size_t{1} << 20;
-  while (in) {
-    const std::size_t start = bytes.size();
-    bytes.resize(start + kPiece);
-    in.read(reinterpret_cast<char*>(bytes.data() + start), static_cast<std::streamsize>(kPiece));
-    bytes.resize(start + static_cast<std::size_t>(in.gcount()));
-    if (bytes.size() > kMaxFileBytes) {
-      throw FormatError(fmt::format("{}: larger than {} bytes, more than any IDX file accepted",
-                                    name, kMaxFileBytes));
-    }
-  }
-  if (in.bad()) throw FormatError(fmt::format("{}: read error", name));
-  return bytes;
-}
-
-}  // namespace
-
-IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::string_view name) {
-  if (detail::is_gzip(bytes)) {
-    detail::GzipReader reader(bytes, name);
-    return parse(reader, Source{name, true});
-  }
-  RawReader reader(bytes);
-  return parse(reader, Source{name, false});
-}
-
-IdxArray read_idx(const std::filesystem::path& path) {
-  const std::vector<std::uint8_t> bytes = read_file(path);
-  return parse_idx(bytes, path.string());
+  detail::ByteInput input(in, size, name);
+  return detail::parse_idx_input(input);
 }
 
 }  // namespace rectify::data
