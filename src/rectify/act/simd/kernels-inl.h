@@ -424,12 +424,6 @@ void Sweep(const float* const (&in)[3], float* out, std::size_t begin, std::size
            const Step& step, const Block& block) {
   const std::size_t n = hn::Lanes(D());
   std::size_t i = begin;
-  for (; i + 4 * n <= end; i += 4 * n) {  // four vectors per trip: less loop overhead per load
-    step(i);
-    step(i + n);
-    step(i + 2 * n);
-    step(i + 3 * n);
-  }
   for (; i + n <= end; i += n) step(i);
   if (i < end) Walk<kIn, 1>(in, {out, nullptr}, nullptr, nullptr, i, end, block);
 }
