@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "hwy/aligned_allocator.h"
 #include "rectify/act/crelu.hpp"
@@ -20,27 +22,41 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Median seconds per call of fn, each repetition running enough calls to last min_seconds.
+// How many calls of fn last at least min_seconds (after one call to warm caches and threads).
 template <class Fn>
-double time_call(const Fn& fn, const Options& o) {
-  fn();  // warm caches and threads
+std::size_t calls_for(const Fn& fn, const Options& o) {
+  fn();
   std::size_t calls = 1;
   while (true) {
     const auto start = Clock::now();
     for (std::size_t i = 0; i < calls; ++i) fn();
     const double s = std::chrono::duration<double>(Clock::now() - start).count();
-    if (s >= o.min_seconds || calls > (std::size_t{1} << 30)) break;
+    if (s >= o.min_seconds || calls > (std::size_t{1} << 30)) return calls;
     calls *= 2;
   }
-  std::vector<double> times;
-  for (int r = 0; r < o.repetitions; ++r) {
+}
+
+// Median seconds per call of a and of b. The repetitions alternate between the two, so that a
+// machine whose speed drifts (a shared VM, turbo) slows both alike and their ratio holds.
+template <class A, class B>
+std::pair<double, double> time_alternating(const A& a, const B& b, const Options& o) {
+  const std::size_t calls_a = calls_for(a, o), calls_b = calls_for(b, o);
+  const auto seconds_per_call = [](const auto& fn, std::size_t calls) {
     const auto start = Clock::now();
     for (std::size_t i = 0; i < calls; ++i) fn();
-    times.push_back(std::chrono::duration<double>(Clock::now() - start).count() /
-                    static_cast<double>(calls));
+    return std::chrono::duration<double>(Clock::now() - start).count() /
+           static_cast<double>(calls);
+  };
+  std::vector<double> times_a, times_b;
+  for (int r = 0; r < o.repetitions; ++r) {
+    times_a.push_back(seconds_per_call(a, calls_a));
+    times_b.push_back(seconds_per_call(b, calls_b));
   }
-  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-  return times[times.size() / 2];
+  const auto median = [](std::vector<double>& v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  return {median(times_a), median(times_b)};
 }
 
 // A copy split over the same threads as the kernels.
@@ -186,14 +202,15 @@ Result run(const Case& c, const Options& options) {
   set_num_threads(c.threads);
   const Workload work(c);
   Result r{.c = c, .target = simd::current_target()};
-  r.seconds = time_call([&] { work.run_once(); }, options);
   const std::size_t n = c.size;
   // Highway's allocator staggers allocations so the copy does not suffer 4K aliasing.
   auto src = hwy::AllocateAligned<float>(n), dst = hwy::AllocateAligned<float>(n);
   std::fill_n(src.get(), n, 1.0f);
   std::fill_n(dst.get(), n, 0.0f);
-  const double copy_seconds =
-      time_call([&] { parallel_copy(src.get(), dst.get(), n, c.threads); }, options);
+  const auto [seconds, copy_seconds] =
+      time_alternating([&] { work.run_once(); },
+                       [&] { parallel_copy(src.get(), dst.get(), n, c.threads); }, options);
+  r.seconds = seconds;
   set_num_threads(0);
   r.gelem_per_s = static_cast<double>(n) / r.seconds / 1e9;
   r.gb_per_s = work.bytes_moved() / r.seconds / 1e9;
