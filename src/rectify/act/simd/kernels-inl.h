@@ -416,9 +416,8 @@ void WithStores(const detail::KernelCall& c, std::size_t begin, std::size_t end,
   }
 }
 
-// Runs step(i) for every whole vector of [begin, end), then Walk's padded copy on the rest:
-// a plain loop, without Walk's blocks, lets the compiler keep the function's constants in
-// registers across the iterations (the block form ran exp-based functions ~20% slower).
+// Runs step(i) for every whole vector of [begin, end), then Walk's padded copy on the rest: a
+// plain loop, one vector per trip (unrolling it 4x halved leaky_relu and relu6 on Zen 3).
 template <std::size_t kIn, class Step, class Block>
 void Sweep(const float* const (&in)[3], float* out, std::size_t begin, std::size_t end,
            const Step& step, const Block& block) {
@@ -432,8 +431,8 @@ template <class F>
 void Forward(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
   const D d;
   WithStores(c, begin, end, [&](auto stream) {
-    const float* HWY_RESTRICT x = c.in0;
-    float* HWY_RESTRICT y = c.out;
+    const float* x = c.in0;  // may be y: in place
+    float* y = c.out;
     Sweep<1>(
         {c.in0, nullptr, nullptr}, c.out, begin, end,
         [&](std::size_t i) { StoreOut<stream()>(f.Forward(d, hn::LoadU(d, x + i)), d, y + i); },
