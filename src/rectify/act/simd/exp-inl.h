@@ -204,10 +204,10 @@ HWY_INLINE V FastOnePlusExp(D d, V x) {
   return hn::MulAdd(em1, scale, hn::Add(scale, one));
 }
 
-// k * expm1(x) with k folded into the last step: 2^n k * expm1(r) + k (2^n - 1), where both
-// products with 2^n are exact. The multiply by k leaves the chain of dependent operations (with the
-// unit-scale path, elu ran ~15% faster), and k * expm1(-0) is +0, as k * expm1(x) + 0 gives. k >=
-// 0.
+// k * expm1(x), k >= 0, with k folded into the last step: 2^n k * expm1(r) + k (2^n - 1), where
+// both products with 2^n are exact. The multiply by k leaves the chain of dependent operations
+// (with the unit-scale path, elu ran ~15% faster), and k * expm1(-0) is +0, as k * expm1(x) + 0
+// gives.
 template <class D, class V>
 HWY_INLINE V FastExpm1Scaled(D d, V x, V k) {
   const hn::RebindToUnsigned<D> du;
