@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -30,6 +31,28 @@ inline Bytes make_idx(std::initializer_list<std::uint32_t> dims, std::uint8_t fi
   }
   for (std::size_t i = 0; i < n; ++i) b.push_back(static_cast<std::uint8_t>(first + i));
   return b;
+}
+
+// 1 to 4 random edits of a file: a byte overwritten, a bit flipped, the file cut, a byte
+// inserted.
+inline void damage(Bytes& b, std::mt19937_64& rng) {
+  const int edits = 1 + static_cast<int>(rng() % 4);
+  for (int e = 0; e < edits && !b.empty(); ++e) {
+    const std::size_t at = rng() % b.size();
+    switch (rng() % 4) {
+      case 0:
+        b[at] = static_cast<std::uint8_t>(rng());
+        break;
+      case 1:
+        b[at] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+        break;
+      case 2:
+        b.resize(at);
+        break;
+      default:
+        b.insert(b.begin() + static_cast<long>(at), static_cast<std::uint8_t>(rng()));
+    }
+  }
 }
 
 // One gzip member, as `gzip` writes it.

@@ -230,23 +230,7 @@ TEST(Idx, RandomDamageNeverCrashes) {
   int errors = 0;
   for (int trial = 0; trial < 4000; ++trial) {
     Bytes b = trial % 2 == 0 ? raw : gz;
-    const int edits = 1 + static_cast<int>(rng() % 4);
-    for (int e = 0; e < edits && !b.empty(); ++e) {
-      const std::size_t at = rng() % b.size();
-      switch (rng() % 4) {
-        case 0:
-          b[at] = static_cast<std::uint8_t>(rng());
-          break;
-        case 1:
-          b[at] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
-          break;
-        case 2:
-          b.resize(at);
-          break;
-        default:
-          b.insert(b.begin() + static_cast<long>(at), static_cast<std::uint8_t>(rng()));
-      }
-    }
+    testing::damage(b, rng);
     try {
       const IdxArray a = parse_idx(b, "damaged");
       std::size_t n = 1;

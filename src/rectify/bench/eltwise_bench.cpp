@@ -44,8 +44,7 @@ std::pair<double, double> time_alternating(const A& a, const B& b, const Options
   const auto seconds_per_call = [](const auto& fn, std::size_t calls) {
     const auto start = Clock::now();
     for (std::size_t i = 0; i < calls; ++i) fn();
-    return std::chrono::duration<double>(Clock::now() - start).count() /
-           static_cast<double>(calls);
+    return std::chrono::duration<double>(Clock::now() - start).count() / static_cast<double>(calls);
   };
   std::vector<double> times_a, times_b;
   for (int r = 0; r < o.repetitions; ++r) {
