@@ -32,6 +32,12 @@ void ByteInput::consume(std::size_t n) {
 }
 
 std::uint64_t ByteInput::skip_rest(std::uint64_t limit) {
+  if (const auto rest = remaining()) {  // a known size: counted without reading
+    offset_ += *rest;
+    begin_ = end_;
+    stream_done_ = true;
+    return std::min(*rest, limit + 1);
+  }
   std::uint64_t skipped = 0;
   while (skipped <= limit) {
     const std::size_t n = available().size();

@@ -31,8 +31,8 @@ class ByteInput {
   std::span<const std::uint8_t> peek(std::size_t n);
   // Marks the first n bytes of available() as read.
   void consume(std::size_t n);
-  // Reads and drops the rest, up to `limit` bytes; returns how many there were (limit + 1 means
-  // more than the limit).
+  // Drops the rest and returns how many bytes it held: counted from the size where it is known,
+  // else read, up to `limit` bytes (limit + 1 then means more than the limit).
   std::uint64_t skip_rest(std::uint64_t limit);
 
   std::uint64_t offset() const { return offset_; }  // bytes read so far
