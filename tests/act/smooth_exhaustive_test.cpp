@@ -1,5 +1,5 @@
 // Every one of the 2^32 float inputs, on the best SIMD target: the full check behind the
-// documented ULP bounds. Opt-in (CTest label "exhaustive"): hours on two cores.
+// documented ULP bounds. Opt-in (CTest label "exhaustive"): about an hour on one core.
 #include <gtest/gtest.h>
 
 #include "accuracy_check.hpp"
