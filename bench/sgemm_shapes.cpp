@@ -6,9 +6,9 @@
 // Usage: sgemm_shapes [--model mlp|cnn|rnn]... [--threads N] [--min-time-ms T] [--json]
 #include <cblas.h>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <string_view>
@@ -98,47 +98,25 @@ double seconds_per_call(const Gemm& s, double min_seconds, std::mt19937& rng) {
   return per_call[per_call.size() / 2];
 }
 
-[[noreturn]] void usage(const std::string& problem) {
-  fmt::print(stderr,
-             "sgemm_shapes: {}\nusage: sgemm_shapes [--model mlp|cnn|rnn]... [--threads N] "
-             "[--min-time-ms T] [--json]\n",
-             problem);
-  std::exit(2);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> models;
+  CLI::App app("OpenBLAS sgemm on the GEMM shapes of one training step", "sgemm_shapes");
+  std::vector<std::string> models = {"mlp", "cnn", "rnn"};
   int threads = 1;
   double min_ms = 20;
   bool json = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(fmt::format("{} needs a value", arg));
-      return argv[++i];
-    };
-    if (arg == "--model") {
-      models.push_back(value());
-    } else if (arg == "--threads") {
-      threads = std::atoi(value().c_str());
-    } else if (arg == "--min-time-ms") {
-      min_ms = std::atof(value().c_str());
-    } else if (arg == "--json") {
-      json = true;
-    } else {
-      usage(fmt::format("unknown argument '{}'", arg));
-    }
-  }
-  if (models.empty()) models = {"mlp", "cnn", "rnn"};
-  if (threads < 1) usage("--threads must be at least 1");
+  app.add_option("--model", models, "mlp, cnn, rnn; repeatable (default: all three)")
+      ->check(CLI::IsMember({"mlp", "cnn", "rnn"}));
+  app.add_option("--threads", threads, "OpenBLAS threads")->check(CLI::Range(1, 1024));
+  app.add_option("--min-time-ms", min_ms, "per measurement")->check(CLI::Range(0.1, 60000.0));
+  app.add_flag("--json", json, "one JSON object per line");
+  CLI11_PARSE(app, argc, argv);
   openblas_set_num_threads(threads);
   const std::string core = openblas_get_corename();
   std::mt19937 rng(1);
   for (const auto& model : models) {
     const auto gemms = step_gemms(model);
-    if (gemms.empty()) usage(fmt::format("unknown model '{}'; known: mlp, cnn, rnn", model));
     if (!json) {
       fmt::print("{} step, batch {}: OpenBLAS sgemm, core {}, {} thread(s)\n", model, kBatch, core,
                  threads);

@@ -5,9 +5,10 @@
 // Usage: step_phases [--model mlp|cnn|rnn] [--threads N] [--steps S] [--no-diagnostics]
 //                    [--optimizer sgd|adam]
 #include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <map>
 #include <random>
 #include <string>
@@ -52,41 +53,22 @@ class PhaseTimes {
   std::map<std::string, double> seconds_;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-  fmt::print(stderr,
-             "step_phases: {}\nusage: step_phases [--model mlp|cnn|rnn] [--threads N] [--steps S] "
-             "[--no-diagnostics] [--optimizer sgd|adam]\n",
-             problem);
-  std::exit(2);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app("A training step taken apart: the time of each phase", "step_phases");
   std::string model_name = "mlp", optimizer_name = "sgd";
   int threads = 1;
   std::size_t steps = 1000;
-  bool diagnostics = true;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(fmt::format("{} needs a value", arg));
-      return argv[++i];
-    };
-    if (arg == "--model") {
-      model_name = value();
-    } else if (arg == "--threads") {
-      threads = std::atoi(value().c_str());
-    } else if (arg == "--steps") {
-      steps = std::strtoull(value().c_str(), nullptr, 10);
-    } else if (arg == "--optimizer") {
-      optimizer_name = value();
-    } else if (arg == "--no-diagnostics") {
-      diagnostics = false;
-    } else {
-      usage(fmt::format("unknown argument '{}'", arg));
-    }
-  }
+  bool no_diagnostics = false;
+  app.add_option("--model", model_name)->check(CLI::IsMember({"mlp", "cnn", "rnn"}));
+  app.add_option("--threads", threads)->check(CLI::Range(1, 1024));
+  app.add_option("--steps", steps, "steps timed, after 20 of warm-up")
+      ->check(CLI::Range(1, 100000000));
+  app.add_option("--optimizer", optimizer_name)->check(CLI::IsMember({"sgd", "adam"}));
+  app.add_flag("--no-diagnostics", no_diagnostics, "the per-layer statistics off");
+  CLI11_PARSE(app, argc, argv);
+  const bool diagnostics = !no_diagnostics;
   rectify::set_num_threads(threads);
   const auto data = rectify::data::load_fashion_mnist();
   const auto& set = data.train;
