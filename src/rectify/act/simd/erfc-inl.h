@@ -87,10 +87,22 @@ HWY_INLINE V PolyEstrin10(D d, V x, const float (&c)[10]) {
   return hn::MulAdd(hn::Mul(p[4], x4), x4, hn::MulAdd(p4567, x4, p0123));
 }
 
-// erfc(a) in float for 0 <= a <= kMaxArg or NaN. Max error 2 ULP with FMA (every float a in
-// [0, kMaxArg] checked on AVX2); without FMA (only used where double is unavailable), more.
-template <class D, class V>
-HWY_INLINE V ErfcCore(D d, V a) {
+// erfc and, from the same exponential, the Gaussian exp(-(a + a_lo)^2). A caller that ignores
+// `gauss` pays nothing for it once inlined.
+template <class V>
+struct ErfcGauss {
+  V erfc, gauss;
+};
+
+// 2^kScaleLog2 erfc(a + a_lo) and 2^kScaleLog2 exp(-(a + a_lo)^2) in float for
+// 0 <= a <= 10.22 or NaN, given two_a_lo = 2 a_lo (|a_lo| <= ulp(a), the rounding error of a
+// computed argument): a_lo enters exp(-a^2), where an error in a is multiplied by 2 a^2; its
+// effect on the slowly varying rest, relative |a_lo / a| < 2^-24, is left out. Max error 2 ULP
+// with FMA (every float a in [0, kMaxArg] checked on AVX2); without FMA (only used where
+// double is unavailable), more.
+
+template <int kScaleLog2, class D, class V>
+HWY_INLINE ErfcGauss<V> ErfcCore(D d, V a, V two_a_lo) {
   const hn::RebindToUnsigned<D> du;
   const V one = hn::Set(d, 1.0f);
 
@@ -99,21 +111,22 @@ HWY_INLINE V ErfcCore(D d, V a) {
   const V psi = PolyEvenOdd(d, hn::Div(hn::Sub(a, kb), hn::Add(a, kb)), kPsi);
 
   // exp(-a^2) = 2^-m exp(r), m = round(a^2 / ln2) in [0, 147], r = m ln2 - a^2, |r| < 0.3466.
-  // kf = 1.5 * 2^23 + 127 + 32 - m, whose low mantissa bits are the exponent field of
-  // 2^(32 - m), a normal float.
+  // kf = 1.5 * 2^23 + 127 + 32 + kScaleLog2 - m, whose low mantissa bits are the exponent field
+  // of 2^(32 + kScaleLog2 - m), a normal float.
+  static_assert(kScaleLog2 <= 0 && kScaleLog2 >= -8, "2^(32 + kScaleLog2 - m) must be normal");
   const V a2_round = hn::Mul(a, a);
-  const V shifter = hn::Set(d, 12582912.0f + 127 + 32);
+  const V shifter = hn::Set(d, 12582912.0f + 127 + 32 + kScaleLog2);
   const V kf = hn::NegMulAdd(a2_round, hn::Set(d, static_cast<float>(kLog2E)), shifter);
   const V mf = hn::Sub(shifter, kf);  // m, exact
-  // a^2 = a2 + a2_lo exactly.
+  // (a + a_lo)^2 = a2 + a2_lo, exact up to a_lo^2.
 #if HWY_NATIVE_FMA
   const V a2 = a2_round;
-  const V a2_lo = hn::MulSub(a, a, a2);
+  const V a2_lo = hn::MulAdd(a, two_a_lo, hn::MulSub(a, a, a2));
 #else
   // a_hi has 12 significant bits, so a_hi^2 is exact.
   const V a_hi = hn::BitCast(d, hn::And(hn::BitCast(du, a), hn::Set(du, 0xFFFFF000u)));
   const V a2 = hn::Mul(a_hi, a_hi);
-  const V a2_lo = hn::Mul(hn::Sub(a, a_hi), hn::Add(a, a_hi));
+  const V a2_lo = hn::MulAdd(a, two_a_lo, hn::Mul(hn::Sub(a, a_hi), hn::Add(a, a_hi)));
 #endif
   // ln2 = kLn2Hi + kLn2Lo; kLn2Hi has 15 significant bits, so m kLn2Hi is exact, and so is r_hi
   // (a multiple of 2^-25 below 1/2 in magnitude).
@@ -130,18 +143,22 @@ HWY_INLINE V ErfcCore(D d, V a) {
 
   const V e = Poly(d, r, kExp);
 
-  // (1 + psi) exp(r_m) = 1 + s, s = psi + r_m e (1 + psi); the result is t (1 + s) 2^(32 - m).
-  // t 2^(32 - m) is exact unless it is subnormal (a > 9.2), where the double rounding costs up
-  // to 1 subnormal ULP (and erfc(10.06) = 2^-149).
+  // (1 + psi) exp(r_m) = 1 + s, s = psi + r_m e (1 + psi); the result is t (1 + s) 2^(32 +
+  // kScaleLog2 - m). t 2^(32 + kScaleLog2 - m) is exact unless it is subnormal (a > 9.2), where the
+  // double rounding costs up to 1 subnormal ULP (and erfc(10.06) = 2^-149).
   const V s = hn::MulAdd(hn::MulAdd(r_m, psi, r_m), e, psi);
-  const V t_scaled = hn::Mul(t, hn::BitCast(d, hn::ShiftLeft<23>(hn::BitCast(du, kf))));
-  return hn::MulAdd(t_scaled, s, t_scaled);
+  const V scale = hn::BitCast(d, hn::ShiftLeft<23>(hn::BitCast(du, kf)));  // 2^(32 + k - m)
+  const V t_scaled = hn::Mul(t, scale);
+  // exp(-a^2) = 2^-m (1 + r e); 2^(32 + k - m) (1 + r e) is normal and 2^-32 is applied last.
+  const V gauss = hn::Mul(hn::MulAdd(hn::Mul(r, e), scale, scale), hn::Set(d, 0x1p-32f));
+  return {hn::MulAdd(t_scaled, s, t_scaled), gauss};
 }
 
 // The same in double, where `a` holds a float: double precision makes every step accurate
 // enough without the compensations of ErfcCore, and the result is rounded to float once.
+// Returns erfc(a) and exp(-a^2) (kScaleLog2 and a_lo are applied by the caller).
 template <class DD, class VD>
-HWY_INLINE VD ErfcCoreDouble(DD dd, VD a) {
+HWY_INLINE ErfcGauss<VD> ErfcCoreDouble(DD dd, VD a) {
   const hn::RebindToUnsigned<DD> du;
   const VD one = hn::Set(dd, 1.0);
   const VD kb = hn::Set(dd, static_cast<double>(kB));
@@ -153,34 +170,58 @@ HWY_INLINE VD ErfcCoreDouble(DD dd, VD a) {
   const VD scale = hn::BitCast(dd, hn::ShiftLeft<52>(hn::BitCast(du, kf)));  // 2^-m
   const VD t = hn::Div(scale, hn::MulAdd(a, hn::Set(dd, static_cast<double>(kP)), one));
   const VD e = PolyEvenOdd(dd, r, kExp);
-  return hn::Mul(hn::MulAdd(hn::MulAdd(r, psi, r), e, hn::Add(psi, one)), t);
+  return {hn::Mul(hn::MulAdd(hn::MulAdd(r, psi, r), e, hn::Add(psi, one)), t),
+          hn::Mul(hn::MulAdd(r, e, one), scale)};
 }
 
-// erfc(|x|) for float lanes, from |x| (or NaN).
+}  // namespace erfc_detail
+
+// min(limit, v) per lane, NaN kept.
 template <class D, class V>
-HWY_INLINE V ErfcNonNegative(D d, V ax) {
-  const V a_max = hn::Set(d, kMaxArg);
+HWY_INLINE V MinKeepNaN(D d, float limit, V v) {
+  const V l = hn::Set(d, limit);
 #if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
-  const V a = hn::Min(a_max, ax);  // MINPS returns its second operand if either is NaN
+  return hn::Min(l, v);  // MINPS returns its second operand if either is NaN
 #else
-  const V a = hn::IfThenElse(hn::Gt(ax, a_max), a_max, ax);  // keeps NaN
+  return hn::IfThenElse(hn::Gt(v, l), l, v);
 #endif
+}
+
+namespace erfc_detail {
+
+// 2^kScaleLog2 erfc(a + a_lo) and 2^kScaleLog2 exp(-(a + a_lo)^2) for float lanes, from
+// 0 <= a <= kMaxArg (or NaN) and two_a_lo = 2 a_lo.
+template <int kScaleLog2, class D, class V>
+HWY_INLINE ErfcGauss<V> ErfcNonNegative(D d, V a, V two_a_lo) {
 #if HWY_NATIVE_FMA || !HWY_HAVE_FLOAT64
-  return ErfcCore(d, a);
-#elif HWY_TARGET == HWY_SCALAR
+  return ErfcCore<kScaleLog2>(d, a, two_a_lo);
+#else
+  // a + a_lo and the scaling are exact in double; each result is rounded to float once.
+  constexpr double kScale = kScaleLog2 == 0 ? 1.0 : 1.0 / (1 << -kScaleLog2);
+  const auto in_double = [](auto dd, auto lo, auto lo2) {
+    const auto arg = hn::MulAdd(hn::PromoteTo(dd, lo2), hn::Set(dd, 0.5), hn::PromoteTo(dd, lo));
+    const auto r = ErfcCoreDouble(dd, arg);
+    const auto k = hn::Set(dd, kScale);
+    return ErfcGauss<decltype(arg)>{hn::Mul(r.erfc, k), hn::Mul(r.gauss, k)};
+  };
+#if HWY_TARGET == HWY_SCALAR
   const hn::Rebind<double, D> dd;
-  return hn::DemoteTo(d, ErfcCoreDouble(dd, hn::PromoteTo(dd, a)));
+  const auto r = in_double(dd, a, two_a_lo);
+  return {hn::DemoteTo(d, r.erfc), hn::DemoteTo(d, r.gauss)};
 #else
   if constexpr (hn::MaxLanes(d) * sizeof(double) <= HWY_MAX_BYTES) {
     const hn::Rebind<double, D> dd;
-    return hn::DemoteTo(d, ErfcCoreDouble(dd, hn::PromoteTo(dd, a)));
+    const auto r = in_double(dd, a, two_a_lo);
+    return {hn::DemoteTo(d, r.erfc), hn::DemoteTo(d, r.gauss)};
   } else {
     const hn::Half<D> dh;
     const hn::Rebind<double, decltype(dh)> dd;
-    const auto lo = ErfcCoreDouble(dd, hn::PromoteTo(dd, hn::LowerHalf(dh, a)));
-    const auto hi = ErfcCoreDouble(dd, hn::PromoteTo(dd, hn::UpperHalf(dh, a)));
-    return hn::Combine(d, hn::DemoteTo(dh, hi), hn::DemoteTo(dh, lo));
+    const auto lo = in_double(dd, hn::LowerHalf(dh, a), hn::LowerHalf(dh, two_a_lo));
+    const auto hi = in_double(dd, hn::UpperHalf(dh, a), hn::UpperHalf(dh, two_a_lo));
+    return {hn::Combine(d, hn::DemoteTo(dh, hi.erfc), hn::DemoteTo(dh, lo.erfc)),
+            hn::Combine(d, hn::DemoteTo(dh, hi.gauss), hn::DemoteTo(dh, lo.gauss))};
   }
+#endif
 #endif
 }
 
@@ -193,8 +234,24 @@ HWY_INLINE V ErfcNonNegative(D d, V ax) {
 // ULP. NaN -> NaN, +inf -> 0, -inf -> 2, +-0 -> 1.
 template <class D, class V>
 HWY_INLINE V Erfc(D d, V x) {
-  const V e = erfc_detail::ErfcNonNegative(d, hn::Abs(x));
+  const V a = MinKeepNaN(d, erfc_detail::kMaxArg, hn::Abs(x));
+  const V e = erfc_detail::ErfcNonNegative<0>(d, a, hn::Zero(d)).erfc;
   return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), hn::Sub(hn::Set(d, 2.0f), e), e);
+}
+
+// The largest argument HalfErfcAndGauss takes. There both results are 0 in float (erfc / 2
+// rounds to 0 above 10.06, exp(-a^2) / 2 above 10.19), so that callers clamping an infinite
+// argument to it see exactly 0.
+constexpr float kMaxHalfErfcArg = 10.22f;
+
+// The normal distribution's lower tail and density at -a sqrt(2), for float lanes:
+// h = erfc(a + a_lo) / 2 and gauss = exp(-(a + a_lo)^2) / 2 (the density is gauss sqrt(2 / pi)),
+// from 0 <= a <= kMaxHalfErfcArg or NaN and two_a_lo = 2 a_lo, where a_lo is the rounding error
+// of a computed argument (|a_lo| <= ulp(a)). h has Erfc's error bound; gauss is within 2 ULP
+// (one exponential, rounded twice).
+template <class D, class V>
+HWY_INLINE erfc_detail::ErfcGauss<V> HalfErfcAndGauss(D d, V a, V two_a_lo) {
+  return erfc_detail::ErfcNonNegative<-1>(d, a, two_a_lo);
 }
 
 // erf(x) for float lanes, any x. Max error 1 ULP versus erf computed in double and rounded
@@ -208,8 +265,11 @@ HWY_INLINE V Erf(D d, V x) {
                                   7.943100354e-05f};
   const V ax = hn::Abs(x);
   const V small = hn::MulAdd(x, erfc_detail::Poly(d, hn::Mul(x, x), kY), x);
-  const V large =
-      hn::CopySignToAbs(hn::Sub(hn::Set(d, 1.0f), erfc_detail::ErfcNonNegative(d, ax)), x);
+  const V large = hn::CopySignToAbs(
+      hn::Sub(hn::Set(d, 1.0f), erfc_detail::ErfcNonNegative<0>(
+                                    d, MinKeepNaN(d, erfc_detail::kMaxArg, ax), hn::Zero(d))
+                                    .erfc),
+      x);
   return hn::IfThenElse(hn::Lt(ax, hn::Set(d, 0.9f)), small, large);
 }
 

@@ -217,34 +217,41 @@ struct TanhFn {
   }
 };
 
-// x Phi(x), Phi(x) = erfc(-x / sqrt(2)) / 2. The argument z = -x / sqrt(2) is carried as
-// z + z_lo, since erfc's relative error grows like 2 z^2 times that of z in the tail.
+// x Phi(x). Phi(-|x|) = erfc(a) / 2 with a = |x| / sqrt(2), carried as a + a_lo since erfc's
+// relative error grows like 2 a^2 times that of a in the tail; Phi(x) = 1 - Phi(-x) above 0.
+// The gradient Phi(x) + x pdf(x) takes pdf from the same exponential as erfc.
 struct GeluErf {
-  static constexpr Split kC = split(-ref::kInvSqrt2);
+  static constexpr Split kC = split(ref::kInvSqrt2);
+  // |x| / sqrt(2) <= kMaxHalfErfcArg: beyond, Phi is 0 or 1 and pdf 0 in float, so x pdf(x) is
+  // NaN for infinite x, as in the reference.
+  static constexpr float kMaxAbsX = 14.45f;
   GeluErf(D, const Coefficients&) {}
-  V Cdf(D d, V x) const {
-    const V xc = ClampMagnitude(d, x, 20.0f);
-    const V c_hi = hn::Set(d, kC.hi);
-    const V z = hn::Mul(xc, c_hi);
-    const V z_lo = hn::MulAdd(xc, hn::Set(d, kC.lo), ProductError(d, xc, c_hi, z));
-    // erfc(z + z_lo) = erfc(z) (1 - z_lo r), r = 2/sqrt(pi) exp(-z^2) / erfc(z). r ~ 2z in the
-    // tail, where the correction matters; elsewhere z_lo r is below half an ULP whatever r is.
-    const V r = hn::Max(hn::Add(z, z), hn::Zero(d));
-    const V erfc = hn::Mul(Erfc(d, z), hn::NegMulAdd(z_lo, r, hn::Set(d, 1.0f)));
-    return hn::Mul(hn::Set(d, 0.5f), hn::IfThenElse(hn::IsNaN(x), x, erfc));
+  // |x| clamped, h = Phi(-|x|) and g = exp(-x^2 / 2) / 2.
+  struct Tail {
+    V ax, h, g;
+  };
+  Tail LowerTail(D d, V x) const {
+    const V ax = MinKeepNaN(d, kMaxAbsX, hn::Abs(x));
+    const V c = hn::Set(d, kC.hi);
+    const V a = hn::Mul(ax, c);
+    const V a_err = ProductError(d, ax, c, a);
+    const auto r =
+        HalfErfcAndGauss(d, a, hn::MulAdd(ax, hn::Set(d, 2 * kC.lo), hn::Add(a_err, a_err)));
+    return {ax, r.erfc, r.gauss};
   }
-  // + 0: gelu(-0.0) = +0, as PyTorch gives.
-  V Forward(D d, V x) const { return hn::Add(hn::Mul(x, Cdf(d, x)), hn::Zero(d)); }
+  // x - x h above 0, rounded once (x = +inf: h is 0, and the clamped |x| keeps inf - 0);
+  // x h below. + 0: gelu(-0.0) = +0, as PyTorch gives.
+  V Forward(D d, V x) const {
+    const Tail t = LowerTail(d, x);
+    const V y = hn::IfThenElse(x > hn::Zero(d), hn::NegMulAdd(t.ax, t.h, x), hn::Mul(x, t.h));
+    return hn::Add(y, hn::Zero(d));
+  }
+  // Phi(x) + x pdf(x), pdf = g sqrt(2 / pi).
   V Backward(D d, V x, V dy) const {
-    // pdf = exp(-x^2 / 2) / sqrt(2 pi), with x^2 carried as x2 + x2_lo.
-    const V xc = ClampMagnitude(d, x, 20.0f);
-    const V x2 = hn::Mul(xc, xc);
-    const V x2_lo = ProductError(d, xc, xc, x2);
-    const V half = hn::Set(d, 0.5f);
-    const V e = FastExp(d, ClampExpArg(d, hn::Neg(hn::Mul(half, x2))));
-    const V pdf = hn::Mul(hn::Mul(hn::Set(d, static_cast<float>(ref::kInvSqrt2Pi)), e),
-                          hn::NegMulAdd(half, x2_lo, hn::Set(d, 1.0f)));
-    return hn::Mul(dy, hn::MulAdd(x, pdf, Cdf(d, x)));
+    const Tail t = LowerTail(d, x);
+    const V cdf = hn::IfThenElse(x > hn::Zero(d), hn::Sub(hn::Set(d, 1.0f), t.h), t.h);
+    const V c = hn::Set(d, static_cast<float>(2 * ref::kInvSqrt2Pi));
+    return hn::Mul(dy, hn::MulAdd(hn::Mul(x, t.g), c, cdf));
   }
 };
 
