@@ -95,6 +95,15 @@ HWY_INLINE V Sigmoid(D d, V x) {
   return hn::IfThenElse(hn::IsNaN(x), x, s);  // the input's NaN, sign and payload kept
 }
 
+// max(0, v) per lane, NaN and -0.0 kept.
+HWY_INLINE V MaxZeroKeepNaN(D d, V v) {
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
+  return hn::Max(hn::Zero(d), v);  // MAXPS returns its second operand if either is NaN, or both 0
+#else
+  return hn::IfThenElse(v < hn::Zero(d), hn::Zero(d), v);
+#endif
+}
+
 // Keeps arguments finite where the result no longer changes (|x| > 20 saturates gelu).
 HWY_INLINE V ClampMagnitude(D d, V x, float limit) {
   return hn::Min(hn::Max(x, hn::Set(d, -limit)), hn::Set(d, limit));
@@ -163,19 +172,25 @@ struct KerasRelu {
 template <bool kUnitIn>
 struct EluFamily {
   V pos, neg, in, in_neg;
+  bool unit_pos;
   EluFamily(D d, const Coefficients& k)
       : pos(hn::Set(d, k.c0)),
         neg(hn::Set(d, k.c1)),
         in(hn::Set(d, k.c2)),
-        in_neg(hn::Set(d, k.c2 * k.c1)) {}
+        in_neg(hn::Set(d, k.c2 * k.c1)),
+        unit_pos(k.c0 == 1.0f) {}
   // FastExp/FastExpm1 take any argument (very negative ones on their slow path): no clamp.
   V NegativeArg(D d, V x) const {
     const V m = hn::Min(x, hn::Zero(d));
     return kUnitIn ? m : hn::Mul(m, in);
   }
+  // max(x pos, 0) + neg expm1(min(x, 0) in): one piece is 0 wherever the other is not. expm1
+  // is -1 in float below -17.33, so clamping its argument at -87.5 changes nothing and spares
+  // the range check. NaN: the first piece keeps it.
   V Forward(D d, V x) const {
-    const V negative = FastExpm1Scaled(d, NegativeArg(d, x), neg);
-    return hn::IfThenElse(x <= hn::Zero(d), negative, hn::Mul(x, pos));
+    const V arg = hn::Max(NegativeArg(d, x), hn::Set(d, -87.5f));
+    const V positive = MaxZeroKeepNaN(d, unit_pos ? x : hn::Mul(x, pos));
+    return FastExpm1ScaledPlus(d, arg, neg, positive);
   }
   V Backward(D d, V x, V dy) const {
     const V negative = hn::Mul(hn::Mul(dy, in_neg), FastExp(d, NegativeArg(d, x)));
