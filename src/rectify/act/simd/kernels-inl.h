@@ -190,7 +190,8 @@ struct EluFamily {
   V Forward(D d, V x) const {
     const V arg = hn::Max(NegativeArg(d, x), hn::Set(d, -87.5f));
     const V positive = MaxZeroKeepNaN(d, unit_pos ? x : hn::Mul(x, pos));
-    return FastExpm1ScaledPlus(d, arg, neg, positive);
+    // + 0: a negative result that underflows (neg x < 2^-150) is +0, as in the reference.
+    return hn::Add(FastExpm1ScaledPlus(d, arg, neg, positive), hn::Zero(d));
   }
   V Backward(D d, V x, V dy) const {
     const V negative = hn::Mul(hn::Mul(dy, in_neg), FastExp(d, NegativeArg(d, x)));
