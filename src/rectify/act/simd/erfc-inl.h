@@ -100,7 +100,6 @@ struct ErfcGauss {
 // effect on the slowly varying rest, relative |a_lo / a| < 2^-24, is left out. Max error 2 ULP
 // with FMA (every float a in [0, kMaxArg] checked on AVX2); without FMA (only used where
 // double is unavailable), more.
-
 template <int kScaleLog2, class D, class V>
 HWY_INLINE ErfcGauss<V> ErfcCore(D d, V a, V two_a_lo) {
   const hn::RebindToUnsigned<D> du;
@@ -190,7 +189,7 @@ HWY_INLINE V MinKeepNaN(D d, float limit, V v) {
 namespace erfc_detail {
 
 // 2^kScaleLog2 erfc(a + a_lo) and 2^kScaleLog2 exp(-(a + a_lo)^2) for float lanes, from
-// 0 <= a <= kMaxArg (or NaN) and two_a_lo = 2 a_lo.
+// 0 <= a <= 10.22 (or NaN) and two_a_lo = 2 a_lo: ErfcCore with FMA, its double form without.
 template <int kScaleLog2, class D, class V>
 HWY_INLINE ErfcGauss<V> ErfcNonNegative(D d, V a, V two_a_lo) {
 #if HWY_NATIVE_FMA || !HWY_HAVE_FLOAT64

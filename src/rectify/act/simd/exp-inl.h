@@ -204,10 +204,12 @@ HWY_INLINE V FastOnePlusExp(D d, V x) {
   return hn::MulAdd(em1, scale, hn::Add(scale, one));
 }
 
-// k * expm1(x) + p for -87.5 <= x <= 87.5 (other lanes, NaN included, give unspecified values),
-// rounded once where p = 0 or x = 0: FastExpm1Scaled without the range check, for callers
-// that clamp their argument anyway, and with the addend of a two-piece function (elu's x > 0
-// piece) folded in.
+// k * expm1(x) + p, k >= 0, for -87.5 <= x <= 87.5 (other lanes, NaN included, give
+// unspecified values: there is no range check, for callers that clamp their argument anyway).
+// k is folded into the last step: 2^n k expm1(r) + (k (2^n - 1) + p), where both products with
+// 2^n are exact, so the result is rounded once wherever p = 0 or x = 0; the multiply by k leaves
+// the chain of dependent operations. p carries the other piece of a two-piece function (elu's
+// x > 0 piece), which is 0 wherever expm1's piece is not.
 template <class D, class V>
 HWY_INLINE V FastExpm1ScaledPlus(D d, V x, V k, V p) {
   const hn::RebindToUnsigned<D> du;
@@ -216,22 +218,6 @@ HWY_INLINE V FastExpm1ScaledPlus(D d, V x, V k, V p) {
   const V scale = hn::BitCast(d, hn::ShiftLeft<23>(hn::BitCast(du, z)));  // 2^n
   const V tail = hn::MulAdd(k, hn::Sub(scale, hn::Set(d, 1.0f)), p);
   return hn::MulAdd(em1, hn::Mul(k, scale), tail);
-}
-
-// k * expm1(x), k >= 0, with k folded into the last step: 2^n k * expm1(r) + k (2^n - 1), where
-// both products with 2^n are exact. The multiply by k leaves the chain of dependent operations
-// (with the unit-scale path, elu ran ~15% faster), and k * expm1(-0) is +0, as k * expm1(x) + 0
-// gives.
-template <class D, class V>
-HWY_INLINE V FastExpm1Scaled(D d, V x, V k) {
-  const hn::RebindToUnsigned<D> du;
-  V z;
-  const V em1 = exp_detail::Expm1Reduced(d, x, z);
-  const V scale = hn::BitCast(d, hn::ShiftLeft<23>(hn::BitCast(du, z)));  // 2^n
-  if (HWY_UNLIKELY(exp_detail::AnyOutOfFastRange(d, x))) {
-    return hn::Add(hn::Mul(k, exp_detail::SlowPath</*kExpm1=*/true>(d, x)), hn::Zero(d));
-  }
-  return hn::MulAdd(em1, hn::Mul(k, scale), hn::Mul(k, hn::Sub(scale, hn::Set(d, 1.0f))));
 }
 
 // NOLINTNEXTLINE(google-readability-namespace-comments)

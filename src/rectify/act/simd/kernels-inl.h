@@ -179,7 +179,8 @@ struct EluFamily {
         in(hn::Set(d, k.c2)),
         in_neg(hn::Set(d, k.c2 * k.c1)),
         unit_pos(k.c0 == 1.0f) {}
-  // FastExp/FastExpm1 take any argument (very negative ones on their slow path): no clamp.
+  // min(x, 0) in. Backward's FastExp takes any argument (very negative ones on its slow path);
+  // Forward clamps it.
   V NegativeArg(D d, V x) const {
     const V m = hn::Min(x, hn::Zero(d));
     return kUnitIn ? m : hn::Mul(m, in);
@@ -241,6 +242,7 @@ struct GeluErf {
   // |x| / sqrt(2) <= kMaxHalfErfcArg: beyond, Phi is 0 or 1 and pdf 0 in float, so x pdf(x) is
   // NaN for infinite x, as in the reference.
   static constexpr float kMaxAbsX = 14.45f;
+  static_assert(kMaxAbsX * ref::kInvSqrt2 <= kMaxHalfErfcArg);
   GeluErf(D, const Coefficients&) {}
   // |x| clamped, h = Phi(-|x|) and g = exp(-x^2 / 2) / 2.
   struct Tail {
