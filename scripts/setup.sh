@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config # build
   libhwy-dev                       # SIMD kernels with runtime dispatch, vector exp/expm1/tanh
-  libopenblas-dev                  # CBLAS GEMM (openmp build is pulled by the -dev package)
+  libopenblas-openmp-dev           # CBLAS GEMM, OpenBLAS's OpenMP build: one thread pool with ours
   zlib1g-dev                       # gzip IDX files
   libcli11-dev                     # command-line parsing
   nlohmann-json3-dev               # JSON output and checkpoint headers

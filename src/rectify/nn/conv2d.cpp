@@ -7,10 +7,20 @@
 #include <type_traits>
 #include <utility>
 
+#include "rectify/act/parallel.hpp"
 #include "rectify/nn/init.hpp"
 
 namespace rectify::nn {
 namespace {
+
+// Below this many FLOPs per thread a layer's images stay on one thread: a GEMM of 2 MFLOP takes
+// about 40 us here, ten times what handing work to a waiting thread costs.
+constexpr std::size_t kGrainFlops = std::size_t{2} << 20;
+// Backward sums dW and db over images in chunks of this many, each into its own partial: fixed,
+// so the order of the additions (and the bits of the gradient) does not depend on the threads.
+constexpr std::size_t kImagesPerChunk = 4;
+// Additions per thread below which the partials are summed on one thread.
+constexpr std::size_t kSumGrain = 32768;
 
 // One image: C planes of h x w in, planes of oh x ow out.
 struct Geometry {
@@ -71,6 +81,30 @@ void unfold(const Geometry& g, std::conditional_t<add, float*, const float*> x,
   }
 }
 
+// Per-thread scratch: `threads` tensors of the given shape (kept between calls).
+void size_scratch(std::vector<Tensor>& scratch, std::size_t threads, const Shape& shape) {
+  if (scratch.size() < threads) scratch.resize(threads);
+  for (std::size_t t = 0; t < threads; ++t) scratch[t].resize(shape);
+}
+
+// out = parts[0] + parts[1] + ... (parts: (chunks, out.size())), added in chunk order for every
+// element, the elements split over the pool.
+void sum_chunks(const Tensor& parts, Tensor& out) {
+  const std::size_t chunks = parts.shape()[0], n = out.size();
+  constexpr std::size_t kBlock = 4096;
+  const std::size_t blocks = (n + kBlock - 1) / kBlock;
+  detail::for_each_task(blocks, detail::threads_for(n * chunks, kSumGrain),
+                        [&](std::size_t block, std::size_t) {
+                          const std::size_t begin = block * kBlock;
+                          const std::size_t end = std::min(n, begin + kBlock);
+                          std::copy(parts.data() + begin, parts.data() + end, out.data() + begin);
+                          for (std::size_t c = 1; c < chunks; ++c) {
+                            const float* part = parts.data() + c * n;
+                            for (std::size_t i = begin; i < end; ++i) out[i] += part[i];
+                          }
+                        });
+}
+
 }  // namespace
 
 Conv2d::Conv2d(std::string name, std::size_t in_channels, std::size_t out_channels,
@@ -129,18 +163,19 @@ const Tensor& Conv2d::forward(const Tensor& x, bool training) {
   const std::size_t batch = ys[0], positions = g.positions(), per_image = out_ * positions;
   x_ = &x;
   y_.resize(ys);
-  if (!g.unfolds_to_itself()) cols_.resize(Shape{g.rows(), positions});
-  if (act_) act_->reserve(y_.size());
-  if (probe_) probe_->set_layout({out_, positions});
   const int m = static_cast<int>(out_), n = static_cast<int>(positions);
   const int k = static_cast<int>(g.rows());
-  std::size_t done = 0;  // elements of y through the activation
-  for (std::size_t b = 0; b < batch; ++b) {
+  // The batch's images are split over the pool, each GEMM on the thread that unfolded the image
+  // (OpenBLAS runs single-threaded inside a parallel region): the GEMMs of one image are too
+  // small for OpenBLAS to gain much from splitting them.
+  const std::size_t threads = detail::threads_for(batch * 2 * per_image * g.rows(), kGrainFlops);
+  if (!g.unfolds_to_itself()) size_scratch(cols_, threads, Shape{g.rows(), positions});
+  detail::for_each_task(batch, threads, [&](std::size_t b, std::size_t thread) {
     const float* xb = x.data() + b * in_ * g.h * g.w;
     const float* cols = xb;
     if (!g.unfolds_to_itself()) {
-      unfold<false>(g, xb, cols_.data());
-      cols = cols_.data();
+      unfold<false>(g, xb, cols_[thread].data());
+      cols = cols_[thread].data();
     }
     float* yb = y_.data() + b * per_image;  // (O, H' W')
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, weight_.data(), k, cols,
@@ -149,17 +184,13 @@ const Tensor& Conv2d::forward(const Tensor& x, bool training) {
       float* row = yb + o * positions;
       for (std::size_t p = 0; p < positions; ++p) row[p] += bias_[o];
     }
-    if (act_) {
-      // The mask is written in 64-bit words, so the activation runs up to the last multiple of
-      // 64 ready; the few elements left wait for the next image (still in cache) or the end.
-      const std::size_t ready = (b + 1) * per_image;
-      const std::size_t end = b + 1 == batch ? ready : ready / 64 * 64;
-      if (end > done) {
-        const std::span<float> block(y_.data() + done, end - done);
-        act_->forward(block, block, done, training);
-        done = end;
-      }
-    }
+  });
+  if (act_) {
+    // One call over the batch: the kernels split it over the pool themselves, and the probe
+    // sees the blocks in order.
+    act_->reserve(y_.size());
+    if (probe_) probe_->set_layout({out_, positions});
+    act_->forward(y_.span(), y_.span(), 0, training);
   }
   return y_;
 }
@@ -170,41 +201,53 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   const Shape& xs = x_->shape();
   const Geometry g{in_, xs[2], xs[3], kernel_, stride_, padding_, dy.shape()[2], dy.shape()[3]};
   const std::size_t batch = xs[0], positions = g.positions(), per_image = out_ * positions;
+  const std::size_t flops = batch * 2 * per_image * g.rows() * (input_grad_ ? 2 : 1);
+  const std::size_t threads = detail::threads_for(flops, kGrainFlops);
   if (!g.unfolds_to_itself()) {
-    cols_.resize(Shape{g.rows(), positions});
-    if (input_grad_) dcols_.resize(cols_.shape());
+    size_scratch(cols_, threads, Shape{g.rows(), positions});
+    if (input_grad_) size_scratch(dcols_, threads, Shape{g.rows(), positions});
   }
   ones_.resize(Shape{positions});
   ones_.fill(1.0f);
   dx_.resize(xs);
-  // Per image: db += dz 1; dW += dz cols^T; dx = col2im(W^T dz). Gradients are overwritten, so
-  // they start at 0 and the images accumulate into them.
-  dbias_.fill(0.0f);
-  dweight_.fill(0.0f);
+  // Images go in fixed chunks, each summing its images' db and dW into a partial of its own;
+  // the partials are then added in chunk order. The sums' order depends neither on the thread
+  // count nor on which thread ran a chunk, so the gradients are the same bits on any pool.
+  const std::size_t chunks = (batch + kImagesPerChunk - 1) / kImagesPerChunk;
+  dweight_parts_.resize(Shape{chunks, dweight_.size()});
+  dbias_parts_.resize(Shape{chunks, out_});
   const int o = static_cast<int>(out_), p = static_cast<int>(positions);
   const int r = static_cast<int>(g.rows());
-  for (std::size_t b = 0; b < batch; ++b) {
-    const float* dzb = dz->data() + b * per_image;  // (O, H' W')
-    const float* xb = x_->data() + b * in_ * g.h * g.w;
-    float* dxb = dx_.data() + b * in_ * g.h * g.w;
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, o, p, 1.0f, dzb, p, ones_.data(), 1, 1.0f,
-                dbias_.data(), 1);
-    const float* cols = xb;
-    if (!g.unfolds_to_itself()) {
-      unfold<false>(g, xb, cols_.data());
-      cols = cols_.data();
+  detail::for_each_task(chunks, threads, [&](std::size_t chunk, std::size_t thread) {
+    float* dw = dweight_parts_.data() + chunk * dweight_.size();
+    float* db = dbias_parts_.data() + chunk * out_;
+    const std::size_t first = chunk * kImagesPerChunk;
+    for (std::size_t b = first; b < std::min(batch, first + kImagesPerChunk); ++b) {
+      // Per image: db += dz 1; dW += dz cols^T; dx = col2im(W^T dz).
+      const float beta = b == first ? 0.0f : 1.0f;
+      const float* dzb = dz->data() + b * per_image;  // (O, H' W')
+      const float* xb = x_->data() + b * in_ * g.h * g.w;
+      float* dxb = dx_.data() + b * in_ * g.h * g.w;
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, o, p, 1.0f, dzb, p, ones_.data(), 1, beta, db, 1);
+      const float* cols = xb;
+      if (!g.unfolds_to_itself()) {
+        unfold<false>(g, xb, cols_[thread].data());
+        cols = cols_[thread].data();
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, r, p, 1.0f, dzb, p, cols, p, beta, dw,
+                  r);
+      if (!input_grad_) continue;
+      float* dcols = g.unfolds_to_itself() ? dxb : dcols_[thread].data();
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, p, o, 1.0f, weight_.data(), r, dzb, p,
+                  0.0f, dcols, p);
+      if (!g.unfolds_to_itself()) {
+        std::fill_n(dxb, in_ * g.h * g.w, 0.0f);
+        unfold<true>(g, dxb, dcols);
+      }
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, r, p, 1.0f, dzb, p, cols, p, 1.0f,
-                dweight_.data(), r);
-    if (!input_grad_) continue;
-    float* dcols = g.unfolds_to_itself() ? dxb : dcols_.data();
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, p, o, 1.0f, weight_.data(), r, dzb, p,
-                0.0f, dcols, p);
-    if (!g.unfolds_to_itself()) {
-      std::fill_n(dxb, in_ * g.h * g.w, 0.0f);
-      unfold<true>(g, dxb, dcols);
-    }
-  }
+  });
+  sum_chunks(dweight_parts_, dweight_);
+  sum_chunks(dbias_parts_, dbias_);
   return dx_;
 }
 

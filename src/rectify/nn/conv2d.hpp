@@ -1,12 +1,14 @@
 // Conv2d(C -> O, k x k, stride, padding, activation) on NCHW tensors: y = f(W * x + b), W
-// (O, C, k, k) as PyTorch lays it out. Each image is unfolded into columns (im2col, one reused
-// buffer) and multiplied by W with OpenBLAS's GEMM; the bias and the activation run in the
-// epilogue, image by image, while that image's output is in cache.
+// (O, C, k, k) as PyTorch lays it out. Each image is unfolded into columns (im2col, a buffer
+// per thread) and multiplied by W with OpenBLAS's GEMM, the batch's images split over the
+// threads; the activation then runs over the batch's output. Results do not depend on the
+// thread count.
 #pragma once
 
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "rectify/act/registry.hpp"
 #include "rectify/nn/layer.hpp"
@@ -47,9 +49,10 @@ class Conv2d : public Layer {
   std::unique_ptr<diag::ActivationProbe> probe_;  // with the activation
   Tensor weight_, bias_, dweight_, dbias_;
   Tensor y_, dz_, dx_;
-  Tensor cols_, dcols_;        // (C k k, H' W'): one image unfolded, and its gradient
-  Tensor ones_;                // (H' W') of 1: db as a GEMV
-  const Tensor* x_ = nullptr;  // the input of the last forward, owned by the caller
+  std::vector<Tensor> cols_, dcols_;  // per thread (C k k, H' W'): an image unfolded, its gradient
+  Tensor dweight_parts_, dbias_parts_;  // (chunks, O C k k), (chunks, O): backward's partial sums
+  Tensor ones_;                         // (H' W') of 1: db as a GEMV
+  const Tensor* x_ = nullptr;           // the input of the last forward, owned by the caller
   bool input_grad_ = true;
 };
 

@@ -5,7 +5,29 @@
 #include <limits>
 #include <stdexcept>
 
+#include "rectify/act/parallel.hpp"
+
 namespace rectify::nn {
+namespace {
+
+// Input elements per task (and per thread at least): a few microseconds of work, enough that
+// handing tasks to the pool costs little beside it.
+constexpr std::size_t kElementsPerTask = 16384;
+
+// body(first_plane, end_plane) over [0, planes) in tasks of whole planes on the pool.
+template <class Body>
+void for_each_plane_block(std::size_t planes, std::size_t plane_size, const Body& body) {
+  const std::size_t per_task =
+      std::max<std::size_t>(1, kElementsPerTask / std::max<std::size_t>(plane_size, 1));
+  const std::size_t tasks = (planes + per_task - 1) / per_task;
+  detail::for_each_task(tasks, detail::threads_for(planes * plane_size, kElementsPerTask),
+                        [&](std::size_t task, std::size_t) {
+                          const std::size_t first = task * per_task;
+                          body(first, std::min(planes, first + per_task));
+                        });
+}
+
+}  // namespace
 
 MaxPool2d::MaxPool2d(std::string name, std::size_t kernel, std::size_t stride)
     : name_(std::move(name)), kernel_(kernel), stride_(stride) {
@@ -40,45 +62,52 @@ const Tensor& MaxPool2d::forward(const Tensor& x, bool /*training*/) {
   y_.resize(ys);
   argmax_.resize(y_.size());
   const std::size_t w = x_shape_[3], plane = x_shape_[2] * w, oh = ys[2], ow = ys[3];
-  for (std::size_t pl = 0; pl < ys[0] * ys[1]; ++pl) {
-    const float* in = x.data() + pl * plane;
-    float* out = y_.data() + pl * oh * ow;
-    std::uint32_t* arg = argmax_.data() + pl * oh * ow;
-    // Window position by window position across a row of outputs: the outputs are independent,
-    // so the compares pipeline (and vectorise) instead of forming one chain per window.
-    for (std::size_t oy = 0; oy < oh; ++oy) {
-      float* m = out + oy * ow;
-      std::uint32_t* best = arg + oy * ow;
-      std::fill(m, m + ow, -std::numeric_limits<float>::infinity());
-      for (std::size_t ox = 0; ox < ow; ++ox) {
-        best[ox] = static_cast<std::uint32_t>(oy * stride_ * w + ox * stride_);
-      }
-      for (std::size_t ki = 0; ki < kernel_; ++ki) {
-        for (std::size_t kj = 0; kj < kernel_; ++kj) {
-          const std::size_t row = (oy * stride_ + ki) * w + kj;
-          for (std::size_t ox = 0; ox < ow; ++ox) {
-            const float v = in[row + ox * stride_];
-            const bool take = v > m[ox] || std::isnan(v);  // PyTorch's test, NaN included
-            m[ox] = take ? v : m[ox];
-            best[ox] = take ? static_cast<std::uint32_t>(row + ox * stride_) : best[ox];
+  for_each_plane_block(ys[0] * ys[1], plane, [&](std::size_t first, std::size_t end) {
+    for (std::size_t pl = first; pl < end; ++pl) {
+      const float* in = x.data() + pl * plane;
+      float* out = y_.data() + pl * oh * ow;
+      std::uint32_t* arg = argmax_.data() + pl * oh * ow;
+      // Window position by window position across a row of outputs: the outputs are independent,
+      // so the compares pipeline (and vectorise) instead of forming one chain per window.
+      for (std::size_t oy = 0; oy < oh; ++oy) {
+        float* m = out + oy * ow;
+        std::uint32_t* best = arg + oy * ow;
+        std::fill(m, m + ow, -std::numeric_limits<float>::infinity());
+        for (std::size_t ox = 0; ox < ow; ++ox) {
+          best[ox] = static_cast<std::uint32_t>(oy * stride_ * w + ox * stride_);
+        }
+        for (std::size_t ki = 0; ki < kernel_; ++ki) {
+          for (std::size_t kj = 0; kj < kernel_; ++kj) {
+            const std::size_t row = (oy * stride_ + ki) * w + kj;
+            for (std::size_t ox = 0; ox < ow; ++ox) {
+              const float v = in[row + ox * stride_];
+              const bool take = v > m[ox] || std::isnan(v);  // PyTorch's test, NaN included
+              m[ox] = take ? v : m[ox];
+              best[ox] = take ? static_cast<std::uint32_t>(row + ox * stride_) : best[ox];
+            }
           }
         }
       }
     }
-  }
+  });
   return y_;
 }
 
 const Tensor& MaxPool2d::backward(const Tensor& dy) {
   check_shape(name_, "output gradient", dy.shape(), y_.shape());
   dx_.resize(x_shape_);
-  dx_.fill(0.0f);
   const std::size_t plane = x_shape_[2] * x_shape_[3], per = y_.shape()[2] * y_.shape()[3];
-  for (std::size_t pl = 0; pl < y_.shape()[0] * y_.shape()[1]; ++pl) {
-    float* dx = dx_.data() + pl * plane;
-    // Overlapping windows (stride < kernel) can pick the same input: the gradients add.
-    for (std::size_t i = pl * per; i < (pl + 1) * per; ++i) dx[argmax_[i]] += dy[i];
-  }
+  for_each_plane_block(y_.shape()[0] * y_.shape()[1], plane,
+                       [&](std::size_t first, std::size_t end) {
+                         for (std::size_t pl = first; pl < end; ++pl) {
+                           float* dx = dx_.data() + pl * plane;
+                           std::fill_n(dx, plane, 0.0f);
+                           // Overlapping windows (stride < kernel) can pick the same input: the
+                           // gradients add.
+                           for (std::size_t i = pl * per; i < (pl + 1) * per; ++i)
+                             dx[argmax_[i]] += dy[i];
+                         }
+                       });
   return dx_;
 }
 

@@ -3,8 +3,11 @@
 #include "rectify/train/finite_check.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
+
+#include "rectify/act/parallel.hpp"
 
 namespace rectify::train {
 namespace {
@@ -14,6 +17,36 @@ void ensure_state(std::vector<std::vector<float>>& state, const std::vector<nn::
   if (state.size() == params.size()) return;
   state.clear();
   for (const auto& p : params) state.emplace_back(p.value->size(), 0.0f);
+}
+
+// Elements per task of an update loop: tens of microseconds of work, and pieces of one tensor
+// for the pool when a tensor is large.
+constexpr std::size_t kElementsPerTask = 32768;
+
+// update(i, begin, end) over elements [begin, end) of params[i], every parameter's elements in
+// blocks split over the pool; false when any block's update returned false (a non-finite
+// parameter). The updates are elementwise, so the result does not depend on the split.
+template <class Update>
+bool update_in_blocks(const std::vector<nn::Param>& params, const Update& update) {
+  struct Block {
+    std::size_t param, begin, end;
+  };
+  std::vector<Block> blocks;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const std::size_t n = params[i].value->size();
+    for (std::size_t b = 0; b < n; b += kElementsPerTask) {
+      blocks.push_back({i, b, std::min(n, b + kElementsPerTask)});
+    }
+    total += n;
+  }
+  std::vector<char> finite(blocks.size());
+  detail::for_each_task(blocks.size(), detail::threads_for(total, kElementsPerTask),
+                        [&](std::size_t t, std::size_t) {
+                          const Block& b = blocks[t];
+                          finite[t] = update(b.param, b.begin, b.end);
+                        });
+  return std::all_of(finite.begin(), finite.end(), [](char f) { return f != 0; });
 }
 
 struct AdamUpdate {
@@ -70,12 +103,12 @@ bool Sgd::step(const std::vector<nn::Param>& params) {
   ++steps_;
   const auto lr = static_cast<float>(lr_), mu = static_cast<float>(o_.momentum);
   const auto wd = static_cast<float>(o_.weight_decay);
-  NonFiniteFlag non_finite;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    float* w = params[i].value->data();
-    const float* g = params[i].grad->data();
-    float* v = velocity_[i].data();
-    const std::size_t n = params[i].value->size();
+  return update_in_blocks(params, [&](std::size_t i, std::size_t begin, std::size_t end) {
+    float* w = params[i].value->data() + begin;
+    const float* g = params[i].grad->data() + begin;
+    float* v = velocity_[i].data() + begin;
+    const std::size_t n = end - begin;
+    NonFiniteFlag non_finite;
     // One loop per rule with no branch inside: a branch in the loop kept it scalar.
     const auto update = [&](auto rule) {
       for (std::size_t j = 0; j < n; ++j) {
@@ -90,8 +123,8 @@ bool Sgd::step(const std::vector<nn::Param>& params) {
     } else {
       update([mu](float grad, float& vj) { return vj = mu * vj + grad; });
     }
-  }
-  return !non_finite.any();
+    return !non_finite.any();
+  });
 }
 
 Adam::Adam(const AdamOptions& o) : Optimizer(o.lr), o_(o) {}
@@ -118,12 +151,10 @@ bool Adam::step(const std::vector<nn::Param>& params) {
   const auto root_c2 = static_cast<float>(std::sqrt(c2)), eps = static_cast<float>(o_.eps);
   const auto wd = static_cast<float>(o_.weight_decay), lr = static_cast<float>(lr_);
   const AdamUpdate update{b1, b2, step, root_c2, eps, wd, lr, o_.decoupled};
-  bool finite = true;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    finite &= adam_update(update, params[i].value->data(), params[i].grad->data(), m_[i].data(),
-                          v_[i].data(), params[i].value->size());
-  }
-  return finite;
+  return update_in_blocks(params, [&](std::size_t i, std::size_t begin, std::size_t end) {
+    return adam_update(update, params[i].value->data() + begin, params[i].grad->data() + begin,
+                       m_[i].data() + begin, v_[i].data() + begin, end - begin);
+  });
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, double lr, double momentum,
