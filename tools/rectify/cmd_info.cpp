@@ -17,8 +17,11 @@ Action add_info(CLI::App& app) {
     fmt::print("threads: {} (spans under {} elements, {} for exp-based functions, use one)\n",
                num_threads(), kParallelThreshold, kParallelThresholdSmooth);
     // The GEMMs' speed depends on the kernels OpenBLAS picked (the CPU, or OPENBLAS_CORETYPE).
-    fmt::print("BLAS: {}, core {}, {} thread(s)\n", openblas_get_config(), openblas_get_corename(),
-               openblas_get_num_threads());
+    fmt::print("BLAS: {}, core {}, {} thread(s), {}\n", openblas_get_config(),
+               openblas_get_corename(), openblas_get_num_threads(),
+               openblas_get_parallel() == 2 ? "on rectify's OpenMP threads"
+                                            : "WARNING: a thread pool of its own (not the OpenMP "
+                                              "build): a second thread may slow training down");
     return 0;
   };
 }

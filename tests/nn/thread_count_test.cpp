@@ -1,0 +1,203 @@
+// One pool, any thread count: OpenBLAS is the OpenMP build (its GEMMs share rectify's threads),
+// and the layers that split their work over the pool give the same bits on one, two and three
+// threads, so a run's results do not depend on how the work was split.
+#include <cblas.h>
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "nn_support.hpp"
+#include "rectify/act/parallel.hpp"
+#include "rectify/data/batch.hpp"
+#include "rectify/nn/conv2d.hpp"
+#include "rectify/nn/maxpool2d.hpp"
+#include "rectify/rectify.hpp"
+#include "rectify/train/optimizer.hpp"
+
+namespace rectify::nn {
+namespace {
+
+using testing::random_tensor;
+using testing::same_bits;
+
+// Restores the default thread count when a test ends, whatever it set.
+struct ThreadCountGuard {
+  ~ThreadCountGuard() { set_num_threads(0); }
+};
+
+constexpr int kThreadCounts[] = {1, 2, 3};
+
+TEST(OnePool, BlasIsOpenBlasOpenMPBuild) {
+  // 2 is OPENBLAS_OPENMP in cblas.h; the pthread build (1) keeps a second pool of its own.
+  EXPECT_EQ(openblas_get_parallel(), 2) << openblas_get_config();
+}
+
+TEST(OnePool, InsideAParallelRegionWorkStaysOnTheCallingThread) {
+  ThreadCountGuard guard;
+  set_num_threads(2);
+  EXPECT_EQ(detail::threads_for(1 << 30, 1), 2u);
+  std::size_t inside = 0;
+#pragma omp parallel num_threads(2)
+  {
+#pragma omp single
+    inside = detail::threads_for(1 << 30, 1);
+  }
+  EXPECT_EQ(inside, 1u);
+}
+
+struct ConvResult {
+  Tensor y, dx, dweight, dbias;
+};
+
+// A batch of 13 images (three chunks of four and one of one in backward) with enough work per
+// layer call to be split over three threads.
+ConvResult run_conv(int threads) {
+  set_num_threads(threads);
+  std::mt19937_64 rng(7);
+  Conv2d conv("conv", 8, 32, 3, 1, 1, Activation::parse("leaky_relu:0.1"), rng);
+  const Tensor x = random_tensor(Shape{13, 8, 16, 16}, 11);
+  const Tensor dy = random_tensor(Shape{13, 32, 16, 16}, 12);
+  ConvResult r;
+  r.y = conv.forward(x, true);
+  r.dx = conv.backward(dy);
+  const auto params = conv.params();
+  r.dweight = *params[0].grad;
+  r.dbias = *params[1].grad;
+  return r;
+}
+
+TEST(ThreadCount, Conv2dGivesTheSameBitsOnAnyThreadCount) {
+  ThreadCountGuard guard;
+  const ConvResult one = run_conv(1);
+  for (const int threads : kThreadCounts) {
+    const ConvResult r = run_conv(threads);
+    EXPECT_TRUE(same_bits(r.y, one.y)) << threads << " threads: output";
+    EXPECT_TRUE(same_bits(r.dx, one.dx)) << threads << " threads: input gradient";
+    EXPECT_TRUE(same_bits(r.dweight, one.dweight)) << threads << " threads: weight gradient";
+    EXPECT_TRUE(same_bits(r.dbias, one.dbias)) << threads << " threads: bias gradient";
+  }
+}
+
+TEST(ThreadCount, Conv2dWeightGradientSumsEveryImageOnce) {
+  // dW and db summed over the images in double: the chunked partial sums, split over three
+  // threads, must cover every image exactly once (13 images: a last chunk of one).
+  ThreadCountGuard guard;
+  set_num_threads(3);
+  constexpr std::size_t kB = 13, kC = 8, kO = 16, kH = 14, kK = 3, kOut = kH - kK + 1;
+  std::mt19937_64 rng(3);
+  Conv2d conv("conv", kC, kO, kK, 1, 0, std::nullopt, rng);
+  const Tensor x = random_tensor(Shape{kB, kC, kH, kH}, 4);
+  const Tensor dy = random_tensor(Shape{kB, kO, kOut, kOut}, 5);
+  conv.forward(x, true);
+  conv.backward(dy);
+  const Tensor dweight = *conv.params()[0].grad, dbias = *conv.params()[1].grad;
+  std::vector<double> want_w(dweight.size(), 0.0), want_b(dbias.size(), 0.0);
+  for (std::size_t b = 0; b < kB; ++b) {
+    for (std::size_t o = 0; o < kO; ++o) {
+      for (std::size_t p = 0; p < kOut * kOut; ++p) {
+        const double g = dy[(b * kO + o) * kOut * kOut + p];
+        want_b[o] += g;
+        for (std::size_t c = 0; c < kC; ++c) {
+          for (std::size_t ki = 0; ki < kK; ++ki) {
+            for (std::size_t kj = 0; kj < kK; ++kj) {
+              const std::size_t iy = p / kOut + ki, ix = p % kOut + kj;
+              want_w[((o * kC + c) * kK + ki) * kK + kj] +=
+                  g * x[((b * kC + c) * kH + iy) * kH + ix];
+            }
+          }
+        }
+      }
+    }
+  }
+  for (std::size_t i = 0; i < dweight.size(); ++i) {
+    ASSERT_NEAR(dweight[i], want_w[i], 1e-4 * (1 + std::fabs(want_w[i]))) << "dW " << i;
+  }
+  for (std::size_t i = 0; i < dbias.size(); ++i) {
+    ASSERT_NEAR(dbias[i], want_b[i], 1e-4 * (1 + std::fabs(want_b[i]))) << "db " << i;
+  }
+}
+
+TEST(ThreadCount, MaxPoolGivesTheSameBitsOnAnyThreadCount) {
+  ThreadCountGuard guard;
+  const Tensor x = random_tensor(Shape{16, 32, 26, 26}, 21);
+  const Tensor dy = random_tensor(Shape{16, 32, 13, 13}, 22);
+  set_num_threads(1);
+  MaxPool2d reference("pool", 2, 2);
+  const Tensor y1 = reference.forward(x, true);
+  const Tensor dx1 = reference.backward(dy);
+  for (const int threads : kThreadCounts) {
+    set_num_threads(threads);
+    MaxPool2d pool("pool", 2, 2);
+    EXPECT_TRUE(same_bits(pool.forward(x, true), y1)) << threads << " threads";
+    EXPECT_TRUE(same_bits(pool.backward(dy), dx1)) << threads << " threads";
+  }
+}
+
+// Three steps of an optimizer over a tensor of 100003 elements (four blocks, the last partial)
+// and a small one; the parameters afterwards.
+std::vector<Tensor> run_optimizer(train::Optimizer& opt, int threads, float poison = 0.0f) {
+  set_num_threads(threads);
+  Tensor big = random_tensor(Shape{100003}, 31), small = random_tensor(Shape{7}, 32);
+  Tensor gbig = random_tensor(Shape{100003}, 33), gsmall = random_tensor(Shape{7}, 34);
+  gbig[99999] += poison;
+  const std::vector<Param> params{{"big", &big, &gbig}, {"small", &small, &gsmall}};
+  for (int s = 0; s < 3; ++s) EXPECT_EQ(opt.step(params), poison == 0.0f);
+  return {big, small};
+}
+
+TEST(ThreadCount, OptimizersGiveTheSameBitsAndSeeANaNInAnyBlock) {
+  ThreadCountGuard guard;
+  const auto make = [](int which) -> std::unique_ptr<train::Optimizer> {
+    if (which == 0) return std::make_unique<train::Sgd>(train::SgdOptions{.momentum = 0.9});
+    if (which == 1) {
+      return std::make_unique<train::Sgd>(train::SgdOptions{.momentum = 0.9, .nesterov = true});
+    }
+    return std::make_unique<train::Adam>(train::AdamOptions{.weight_decay = 0.01});
+  };
+  for (int which = 0; which < 3; ++which) {
+    auto reference = make(which);
+    const auto expected = run_optimizer(*reference, 1);
+    for (const int threads : kThreadCounts) {
+      auto opt = make(which);
+      const auto got = run_optimizer(*opt, threads);
+      EXPECT_TRUE(same_bits(got[0], expected[0])) << "optimizer " << which << ", " << threads;
+      EXPECT_TRUE(same_bits(got[1], expected[1])) << "optimizer " << which << ", " << threads;
+      auto poisoned = make(which);
+      run_optimizer(*poisoned, threads, std::numeric_limits<float>::quiet_NaN());
+    }
+  }
+}
+
+TEST(ThreadCount, BatchConversionFollowsTheFormulaOnAnyThreadCount) {
+  ThreadCountGuard guard;
+  data::Dataset d;
+  d.count = 300;
+  d.rows = d.cols = 28;
+  d.images.resize(d.count * 784);
+  d.labels.resize(d.count);
+  for (std::size_t i = 0; i < d.images.size(); ++i) d.images[i] = static_cast<std::uint8_t>(i * 7);
+  for (std::size_t i = 0; i < d.count; ++i) d.labels[i] = static_cast<std::uint8_t>(i % 10);
+  const auto indices = data::shuffled_indices(d.count, 5);
+  for (const int threads : kThreadCounts) {
+    set_num_threads(threads);
+    std::vector<float> x(indices.size() * 784);
+    std::vector<std::int32_t> y(indices.size());
+    data::fill_batch(d, indices, x, y);
+    for (std::size_t b = 0; b < indices.size(); ++b) {
+      ASSERT_EQ(y[b], d.labels[indices[b]]) << threads << " threads, image " << b;
+      for (std::size_t p = 0; p < 784; ++p) {
+        const float pixel = d.images[indices[b] * 784 + p];
+        const float want = (pixel / 255.0f - data::kFashionMnistMean) / data::kFashionMnistStd;
+        ASSERT_EQ(x[b * 784 + p], want) << threads << " threads, image " << b << ", pixel " << p;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rectify::nn
