@@ -1,6 +1,7 @@
 // One pool, any thread count: OpenBLAS is the OpenMP build (its GEMMs share rectify's threads),
-// and the layers that split their work over the pool give the same bits on one, two and three
-// threads, so a run's results do not depend on how the work was split.
+// the layers' GEMMs match a double reference however they are cut into blocks, and everything
+// that splits work over the pool (GEMMs, convolutions, pooling, optimizers, the batch conversion,
+// whole training steps) gives the same bits on one, two and three threads.
 #include <cblas.h>
 #include <gtest/gtest.h>
 #include <omp.h>
@@ -15,8 +16,11 @@
 #include "rectify/act/parallel.hpp"
 #include "rectify/data/batch.hpp"
 #include "rectify/nn/conv2d.hpp"
+#include "rectify/nn/gemm.hpp"
+#include "rectify/nn/loss.hpp"
 #include "rectify/nn/maxpool2d.hpp"
 #include "rectify/rectify.hpp"
+#include "rectify/train/models.hpp"
 #include "rectify/train/optimizer.hpp"
 
 namespace rectify::nn {
@@ -194,6 +198,121 @@ TEST(ThreadCount, BatchConversionFollowsTheFormulaOnAnyThreadCount) {
         const float pixel = d.images[indices[b] * 784 + p];
         const float want = (pixel / 255.0f - data::kFashionMnistMean) / data::kFashionMnistStd;
         ASSERT_EQ(x[b * 784 + p], want) << threads << " threads, image " << b << ", pixel " << p;
+      }
+    }
+  }
+}
+
+// op(A) op(B) in double, row-major with leading dimensions.
+std::vector<double> reference_product(Trans ta, Trans tb, std::size_t m, std::size_t n,
+                                      std::size_t k, const std::vector<float>& a, std::size_t lda,
+                                      const std::vector<float>& b, std::size_t ldb) {
+  std::vector<double> c(m * n, 0.0);
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (std::size_t p = 0; p < k; ++p) {
+        const double av = ta == Trans::yes ? a[p * lda + i] : a[i * lda + p];
+        const double bv = tb == Trans::yes ? b[j * ldb + p] : b[p * ldb + j];
+        sum += av * bv;
+      }
+      c[i * n + j] = sum;
+    }
+  }
+  return c;
+}
+
+TEST(Gemm, BlocksMatchTheDoubleProductForEveryTransposeAndShape) {
+  ThreadCountGuard guard;
+  set_num_threads(2);
+  std::mt19937_64 rng(41);
+  std::normal_distribution<float> normal;
+  // Tall, wide, one block, a partial last block, sizes of 1; leading dimensions past the size.
+  const std::size_t shapes[][3] = {{64, 300, 130}, {300, 64, 70}, {1, 129, 3},
+                                   {129, 1, 5},    {63, 65, 1},   {200, 200, 200}};
+  for (const auto& [m, n, k] : shapes) {
+    for (const Trans ta : {Trans::no, Trans::yes}) {
+      for (const Trans tb : {Trans::no, Trans::yes}) {
+        const std::size_t lda = (ta == Trans::yes ? m : k) + 3;
+        const std::size_t ldb = (tb == Trans::yes ? k : n) + 2, ldc = n + 5;
+        std::vector<float> a((ta == Trans::yes ? k : m) * lda), b((tb == Trans::yes ? n : k) * ldb);
+        for (auto& v : a) v = normal(rng);
+        for (auto& v : b) v = normal(rng);
+        std::vector<float> c(m * ldc, 7.0f);  // beta = 0.5 keeps half of it
+        gemm(ta, tb, m, n, k, 1.5f, a.data(), lda, b.data(), ldb, 0.5f, c.data(), ldc);
+        const auto want = reference_product(ta, tb, m, n, k, a, lda, b, ldb);
+        for (std::size_t i = 0; i < m; ++i) {
+          for (std::size_t j = 0; j < ldc; ++j) {
+            if (j >= n) {
+              ASSERT_EQ(c[i * ldc + j], 7.0f) << "wrote past column " << n;
+              continue;
+            }
+            const double expected = 1.5 * want[i * n + j] + 3.5;
+            ASSERT_NEAR(c[i * ldc + j], expected,
+                        1e-4 * (std::sqrt(double(k)) + std::fabs(expected)))
+                << m << "x" << n << "x" << k << " ta " << (ta == Trans::yes) << " tb "
+                << (tb == Trans::yes) << " at (" << i << ", " << j << ")";
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Gemm, SameBitsOnAnyThreadCountAndInsideAParallelRegion) {
+  ThreadCountGuard guard;
+  const std::size_t m = 64, n = 784, k = 128;
+  const Tensor a = random_tensor(Shape{m, k}, 51), b = random_tensor(Shape{k, n}, 52);
+  Tensor want(Shape{m, n});
+  set_num_threads(1);
+  gemm(Trans::no, Trans::no, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, want.data(), n);
+  for (const int threads : kThreadCounts) {
+    set_num_threads(threads);
+    Tensor c(Shape{m, n});
+    gemm(Trans::no, Trans::no, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);
+    EXPECT_TRUE(same_bits(c, want)) << threads << " threads";
+  }
+  Tensor inside(Shape{m, n});
+#pragma omp parallel num_threads(2)
+  {
+#pragma omp single
+    gemm(Trans::no, Trans::no, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, inside.data(), n);
+  }
+  EXPECT_TRUE(same_bits(inside, want)) << "called inside a parallel region";
+}
+
+// Two Adam steps of a model on a random batch; its parameters afterwards.
+std::vector<Tensor> train_two_steps(const std::string& model_name, int threads) {
+  set_num_threads(threads);
+  std::mt19937_64 rng(61);
+  nn::Sequential model = train::make_model(model_name, Activation::parse("relu"), rng);
+  const std::size_t batch = 16;
+  const Tensor x = random_tensor(train::model_input_shape(model_name, batch, 28, 28), 62);
+  std::vector<std::int32_t> labels(batch);
+  for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<std::int32_t>(i % 10);
+  train::Adam adam(train::AdamOptions{});
+  Tensor dlogits;
+  for (int step = 0; step < 2; ++step) {
+    const Tensor& logits = model.forward(x, true);
+    softmax_cross_entropy(logits, labels, &dlogits);
+    model.backward(dlogits);
+    EXPECT_TRUE(adam.step(model.params()));
+  }
+  std::vector<Tensor> out;
+  for (const auto& p : model.params()) out.push_back(*p.value);
+  return out;
+}
+
+TEST(ThreadCount, TrainingStepsGiveTheSameBitsOnAnyThreadCount) {
+  ThreadCountGuard guard;
+  for (const char* name : {"mlp", "cnn", "rnn"}) {
+    const auto want = train_two_steps(name, 1);
+    for (const int threads : kThreadCounts) {
+      const auto got = train_two_steps(name, threads);
+      ASSERT_EQ(got.size(), want.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_TRUE(same_bits(got[i], want[i]))
+            << name << ", " << threads << " threads, tensor " << i;
       }
     }
   }

@@ -4,7 +4,10 @@
 
 #include <omp.h>
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 #include "rectify/act/threads.hpp"
 
@@ -18,39 +21,86 @@ inline std::size_t threads_for(std::size_t work, std::size_t grain) {
   return std::clamp<std::size_t>(grain == 0 ? most : work / grain, 1, most);
 }
 
-// body(begin, end) over contiguous pieces; pieces start at multiples of 64 so that mask bytes
-// are never shared between threads. n below `threshold` runs inline on the calling thread.
-template <class Body>
-void parallel_for(std::size_t n, std::size_t threshold, const Body& body) {
-  const int threads = num_threads();
-  if (threads <= 1 || n < threshold || omp_in_parallel()) {
-    body(std::size_t{0}, n);
-    return;
+// Whether the pool's threads get their cores. A thread that starts a region late means another
+// process holds its core; every region then waits for it at its end, a scheduler time slice
+// (milliseconds) each time. After such a region the next regions run on the calling thread
+// alone, twice as many after each late region in a row (up to kMaxSkipped, then one region in
+// that many checks whether the cores came back); a region whose threads all start promptly ends
+// it. Which thread runs a task never changes a result, so this changes speed only.
+class PoolHealth {
+ public:
+  static constexpr std::int64_t kLateStartNs = 500'000;  // a wake-up takes under 0.1 ms here
+  static constexpr int kFirstSkipped = 16, kMaxSkipped = 4096;
+
+  // True when this region should run on the calling thread alone.
+  bool backing_off() {
+    if (skip_.load(std::memory_order_relaxed) <= 0) return false;
+    return skip_.fetch_sub(1, std::memory_order_relaxed) > 0;
   }
-  const std::size_t pieces = static_cast<std::size_t>(threads);
-  const std::size_t step = ((n + pieces - 1) / pieces + 63) / 64 * 64;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (std::size_t p = 0; p < pieces; ++p) {
-    const std::size_t begin = std::min(n, p * step);
-    const std::size_t end = std::min(n, begin + step);
-    if (begin < end) body(begin, end);
+  void record(std::int64_t latest_start_ns) {
+    if (latest_start_ns < kLateStartNs) {
+      run_.store(0, std::memory_order_relaxed);
+      return;
+    }
+    const int run = std::clamp(2 * run_.load(std::memory_order_relaxed), kFirstSkipped,
+                               kMaxSkipped);
+    run_.store(run, std::memory_order_relaxed);
+    skip_.store(run, std::memory_order_relaxed);
   }
+
+ private:
+  std::atomic<int> skip_{0}, run_{0};
+};
+
+inline PoolHealth& pool_health() {
+  static PoolHealth health;
+  return health;
 }
 
-// body(task, thread) for every task in [0, tasks) on `threads` threads (thread < threads
+// body(task, thread) for every task in [0, tasks) on up to `threads` threads (thread < threads
 // indexes per-thread scratch). Tasks are handed out one at a time as threads free up, so a
-// thread that lost its core to another process takes fewer of them instead of stalling the
-// rest. Results must not depend on which thread ran a task: each task writes its own output.
-// body must not throw.
+// thread that lost its core takes fewer of them. Results must not depend on which thread ran a
+// task: each task writes its own output. body must not throw.
 template <class Body>
 void for_each_task(std::size_t tasks, std::size_t threads, const Body& body) {
   threads = std::min(threads, tasks);
-  if (threads <= 1) {
+  if (threads <= 1 || pool_health().backing_off()) {
     for (std::size_t t = 0; t < tasks; ++t) body(t, std::size_t{0});
     return;
   }
-#pragma omp parallel for num_threads(static_cast <int>(threads)) schedule(dynamic, 1)
-  for (std::size_t t = 0; t < tasks; ++t) body(t, static_cast<std::size_t>(omp_get_thread_num()));
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::int64_t> latest_start{0};
+#pragma omp parallel num_threads(static_cast<int>(threads))
+  {
+    const std::int64_t begun =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+    std::int64_t seen = latest_start.load(std::memory_order_relaxed);
+    while (begun > seen && !latest_start.compare_exchange_weak(seen, begun)) {
+    }
+    const auto thread = static_cast<std::size_t>(omp_get_thread_num());
+    for (std::size_t t = next++; t < tasks; t = next++) body(t, thread);
+  }
+  pool_health().record(latest_start.load(std::memory_order_relaxed));
+}
+
+// body(begin, end) over contiguous pieces of [0, n), one per thread; pieces start at multiples
+// of 64 so that mask bytes are never shared between threads. n below `threshold` runs inline on
+// the calling thread.
+template <class Body>
+void parallel_for(std::size_t n, std::size_t threshold, const Body& body) {
+  const std::size_t threads = n < threshold ? 1 : threads_for(n, 1);
+  if (threads <= 1) {
+    body(std::size_t{0}, n);
+    return;
+  }
+  const std::size_t step = ((n + threads - 1) / threads + 63) / 64 * 64;
+  for_each_task(threads, threads, [&](std::size_t p, std::size_t) {
+    const std::size_t begin = std::min(n, p * step);
+    const std::size_t end = std::min(n, begin + step);
+    if (begin < end) body(begin, end);
+  });
 }
 
 }  // namespace rectify::detail

@@ -1,6 +1,5 @@
 #include "rectify/nn/conv2d.hpp"
 
-#include <cblas.h>
 #include <fmt/format.h>
 #include <algorithm>
 #include <stdexcept>
@@ -8,6 +7,7 @@
 #include <utility>
 
 #include "rectify/act/parallel.hpp"
+#include "rectify/nn/gemm.hpp"
 #include "rectify/nn/init.hpp"
 
 namespace rectify::nn {
@@ -163,8 +163,6 @@ const Tensor& Conv2d::forward(const Tensor& x, bool training) {
   const std::size_t batch = ys[0], positions = g.positions(), per_image = out_ * positions;
   x_ = &x;
   y_.resize(ys);
-  const int m = static_cast<int>(out_), n = static_cast<int>(positions);
-  const int k = static_cast<int>(g.rows());
   // The batch's images are split over the pool, each GEMM on the thread that unfolded the image
   // (OpenBLAS runs single-threaded inside a parallel region): the GEMMs of one image are too
   // small for OpenBLAS to gain much from splitting them.
@@ -178,8 +176,8 @@ const Tensor& Conv2d::forward(const Tensor& x, bool training) {
       cols = cols_[thread].data();
     }
     float* yb = y_.data() + b * per_image;  // (O, H' W')
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, weight_.data(), k, cols,
-                n, 0.0f, yb, n);
+    gemm_on_this_thread(Trans::no, Trans::no, out_, positions, g.rows(), 1.0f, weight_.data(),
+                        g.rows(), cols, positions, 0.0f, yb, positions);
     for (std::size_t o = 0; o < out_; ++o) {
       float* row = yb + o * positions;
       for (std::size_t p = 0; p < positions; ++p) row[p] += bias_[o];
@@ -216,8 +214,6 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   const std::size_t chunks = (batch + kImagesPerChunk - 1) / kImagesPerChunk;
   dweight_parts_.resize(Shape{chunks, dweight_.size()});
   dbias_parts_.resize(Shape{chunks, out_});
-  const int o = static_cast<int>(out_), p = static_cast<int>(positions);
-  const int r = static_cast<int>(g.rows());
   detail::for_each_task(chunks, threads, [&](std::size_t chunk, std::size_t thread) {
     float* dw = dweight_parts_.data() + chunk * dweight_.size();
     float* db = dbias_parts_.data() + chunk * out_;
@@ -228,18 +224,18 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
       const float* dzb = dz->data() + b * per_image;  // (O, H' W')
       const float* xb = x_->data() + b * in_ * g.h * g.w;
       float* dxb = dx_.data() + b * in_ * g.h * g.w;
-      cblas_sgemv(CblasRowMajor, CblasNoTrans, o, p, 1.0f, dzb, p, ones_.data(), 1, beta, db, 1);
+      gemv_on_this_thread(Trans::no, out_, positions, 1.0f, dzb, positions, ones_.data(), beta, db);
       const float* cols = xb;
       if (!g.unfolds_to_itself()) {
         unfold<false>(g, xb, cols_[thread].data());
         cols = cols_[thread].data();
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, r, p, 1.0f, dzb, p, cols, p, beta, dw,
-                  r);
+      gemm_on_this_thread(Trans::no, Trans::yes, out_, g.rows(), positions, 1.0f, dzb, positions,
+                          cols, positions, beta, dw, g.rows());
       if (!input_grad_) continue;
       float* dcols = g.unfolds_to_itself() ? dxb : dcols_[thread].data();
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, p, o, 1.0f, weight_.data(), r, dzb, p,
-                  0.0f, dcols, p);
+      gemm_on_this_thread(Trans::yes, Trans::no, g.rows(), positions, out_, 1.0f, weight_.data(),
+                          g.rows(), dzb, positions, 0.0f, dcols, positions);
       if (!g.unfolds_to_itself()) {
         std::fill_n(dxb, in_ * g.h * g.w, 0.0f);
         unfold<true>(g, dxb, dcols);

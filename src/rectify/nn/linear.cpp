@@ -1,8 +1,8 @@
 #include "rectify/nn/linear.hpp"
 
-#include <cblas.h>
 #include <algorithm>
 
+#include "rectify/nn/gemm.hpp"
 #include "rectify/nn/init.hpp"
 
 namespace rectify::nn {
@@ -36,12 +36,11 @@ const Tensor& Linear::forward(const Tensor& x, bool training) {
   y_.resize(Shape{batch, out_});
   if (act_) act_->reserve(batch * out_);
   if (probe_) probe_->set_layout({out_, 1});
-  const int n = static_cast<int>(out_), k = static_cast<int>(in_);
   for (std::size_t r0 = 0; r0 < batch; r0 += kRowsPerBlock) {
     const std::size_t rows = std::min(kRowsPerBlock, batch - r0);
     float* y = y_.data() + r0 * out_;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), n, k, 1.0f,
-                x.data() + r0 * in_, k, weight_.data(), k, 0.0f, y, n);
+    gemm(Trans::no, Trans::yes, rows, out_, in_, 1.0f, x.data() + r0 * in_, in_, weight_.data(),
+         in_, 0.0f, y, out_);
     for (std::size_t r = 0; r < rows; ++r) {
       float* row = y + r * out_;
       for (std::size_t j = 0; j < out_; ++j) row[j] += bias_[j];
@@ -64,13 +63,12 @@ const Tensor& Linear::backward(const Tensor& dy) {
     const float* row = dz->data() + r * out_;
     for (std::size_t j = 0; j < out_; ++j) dbias_[j] += row[j];
   }
-  const int m = static_cast<int>(batch), n = static_cast<int>(out_), k = static_cast<int>(in_);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, 1.0f, dz->data(), n, x_->data(), k,
-              0.0f, dweight_.data(), k);
+  gemm(Trans::yes, Trans::no, out_, in_, batch, 1.0f, dz->data(), out_, x_->data(), in_, 0.0f,
+       dweight_.data(), in_);
   dx_.resize(Shape{batch, in_});
   if (input_grad_) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0f, dz->data(), n,
-                weight_.data(), k, 0.0f, dx_.data(), k);
+    gemm(Trans::no, Trans::no, batch, in_, out_, 1.0f, dz->data(), out_, weight_.data(), in_, 0.0f,
+         dx_.data(), in_);
   }
   return dx_;
 }

@@ -1,22 +1,18 @@
 #include "rectify/nn/rnn.hpp"
 
-#include <cblas.h>
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <utility>
 
+#include "rectify/nn/gemm.hpp"
 #include "rectify/nn/init.hpp"
 
 namespace rectify::nn {
 namespace {
 
 constexpr float kIrnnInputStddev = 0.001f;  // Le, Jaitly & Hinton (2015); see rnn.hpp
-
-int to_int(std::size_t n) {
-  return static_cast<int>(n);
-}
 
 // dst (T, B, H) time-major from src (B, T, H) batch-first, adding bias (H) when given.
 void to_time_major(const float* src, float* dst, std::size_t batch, std::size_t steps,
@@ -122,7 +118,6 @@ const Tensor& RNN::forward(const Tensor& x, bool training) {
   trained_ = training;
   const std::size_t rows = batch * steps, step_size = batch * hidden_;
   if (rows == 0) return y_;
-  const int m = to_int(rows), n = to_int(hidden_), b = to_int(batch);
 
   for (std::size_t l = 0; l < cells_.size(); ++l) {
     Cell& c = cells_[l];
@@ -130,13 +125,12 @@ const Tensor& RNN::forward(const Tensor& x, bool training) {
     // z = x W_ih^T + b_ih + b_hh for all steps at once. Layer 0's input is batch first, so its
     // rows are (b, t) pairs: project into scratch, then reorder into time-major steps.
     if (l == 0) {
-      const int k = to_int(input_);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, x.data(), k,
-                  c.w_ih.data(), k, 0.0f, scratch_.data(), n);
+      gemm(Trans::no, Trans::yes, rows, hidden_, input_, 1.0f, x.data(), input_, c.w_ih.data(),
+           input_, 0.0f, scratch_.data(), hidden_);
       to_time_major(scratch_.data(), c.h.data(), batch, steps, hidden_, bias_.data());
     } else {  // (T B, H) x (H, H): the layer below is already time-major
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, n, 1.0f, cells_[l - 1].h.data(), n,
-                  c.w_ih.data(), n, 0.0f, c.h.data(), n);
+      gemm(Trans::no, Trans::yes, rows, hidden_, hidden_, 1.0f, cells_[l - 1].h.data(), hidden_,
+           c.w_ih.data(), hidden_, 0.0f, c.h.data(), hidden_);
       for (std::size_t r = 0; r < rows; ++r) {
         float* row = c.h.data() + r * hidden_;
         for (std::size_t j = 0; j < hidden_; ++j) row[j] += bias_[j];
@@ -146,8 +140,8 @@ const Tensor& RNN::forward(const Tensor& x, bool training) {
     for (std::size_t t = 0; t < steps; ++t) {
       float* z = c.h.data() + t * step_size;  // (B, H)
       if (t > 0) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, n, n, 1.0f, z - step_size, n,
-                    c.w_hh.data(), n, 1.0f, z, n);
+        gemm(Trans::no, Trans::yes, batch, hidden_, hidden_, 1.0f, z - step_size, hidden_,
+             c.w_hh.data(), hidden_, 1.0f, z, hidden_);
       }
       const std::span<float> zt(z, step_size);
       c.saved[t].forward(zt, zt, 0, training);
@@ -172,7 +166,6 @@ const Tensor& RNN::backward(const Tensor& dy) {
     }
     return dx_;
   }
-  const int m = to_int(rows), n = to_int(hidden_), b = to_int(batch);
 
   to_time_major(dy.data(), cells_.back().g.data(), batch, steps, hidden_, nullptr);
   for (std::size_t l = cells_.size(); l-- > 0;) {
@@ -182,39 +175,38 @@ const Tensor& RNN::backward(const Tensor& dy) {
     for (std::size_t t = steps; t-- > 0;) {
       float* g = c.g.data() + t * step_size;  // (B, H)
       if (t + 1 < steps) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, n, n, 1.0f, g + step_size, n,
-                    c.w_hh.data(), n, 1.0f, g, n);
+        gemm(Trans::no, Trans::no, batch, hidden_, hidden_, 1.0f, g + step_size, hidden_,
+             c.w_hh.data(), hidden_, 1.0f, g, hidden_);
       }
       const std::span<float> gt(g, step_size);
       c.saved[t].backward(std::span<const float>(c.h.data() + t * step_size, step_size), gt, gt);
     }
     // dW_hh = sum over t >= 1 of dz_t^T h_{t-1}: one GEMM over the (T - 1) B rows.
     if (steps > 1) {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, n, to_int(rows - batch), 1.0f,
-                  c.g.data() + step_size, n, c.h.data(), n, 0.0f, c.dw_hh.data(), n);
+      gemm(Trans::yes, Trans::no, hidden_, hidden_, rows - batch, 1.0f, c.g.data() + step_size,
+           hidden_, c.h.data(), hidden_, 0.0f, c.dw_hh.data(), hidden_);
     } else {
       c.dw_hh.fill(0.0f);
     }
     // db_ih = db_hh = column sums of dz over all T B rows.
-    cblas_sgemv(CblasRowMajor, CblasTrans, m, n, 1.0f, c.g.data(), n, ones_.data(), 1, 0.0f,
-                c.db_ih.data(), 1);
+    gemv_on_this_thread(Trans::yes, rows, hidden_, 1.0f, c.g.data(), hidden_, ones_.data(), 0.0f,
+                        c.db_ih.data());
     c.db_hh = c.db_ih;
     if (l > 0) {
       // dW_ih = dz^T h_below; the gradient at the layer below's states = dz W_ih.
       Tensor& below = cells_[l - 1].h;
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, n, m, 1.0f, c.g.data(), n,
-                  below.data(), n, 0.0f, c.dw_ih.data(), n);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, n, 1.0f, c.g.data(), n,
-                  c.w_ih.data(), n, 0.0f, cells_[l - 1].g.data(), n);
+      gemm(Trans::yes, Trans::no, hidden_, hidden_, rows, 1.0f, c.g.data(), hidden_, below.data(),
+           hidden_, 0.0f, c.dw_ih.data(), hidden_);
+      gemm(Trans::no, Trans::no, rows, hidden_, hidden_, 1.0f, c.g.data(), hidden_, c.w_ih.data(),
+           hidden_, 0.0f, cells_[l - 1].g.data(), hidden_);
     } else {
       // x is batch first: reorder dz to (b, t) rows, then dW_ih = dz^T x and dx = dz W_ih.
       to_batch_first(c.g.data(), scratch_.data(), batch, steps, hidden_);
-      const int k = to_int(input_);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, 1.0f, scratch_.data(), n,
-                  x_->data(), k, 0.0f, c.dw_ih.data(), k);
+      gemm(Trans::yes, Trans::no, hidden_, input_, rows, 1.0f, scratch_.data(), hidden_, x_->data(),
+           input_, 0.0f, c.dw_ih.data(), input_);
       if (input_grad_) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0f, scratch_.data(), n,
-                    c.w_ih.data(), k, 0.0f, dx_.data(), k);
+        gemm(Trans::no, Trans::no, rows, input_, hidden_, 1.0f, scratch_.data(), hidden_,
+             c.w_ih.data(), input_, 0.0f, dx_.data(), input_);
       }
     }
   }
