@@ -54,6 +54,27 @@ TEST(OnePool, InsideAParallelRegionWorkStaysOnTheCallingThread) {
   EXPECT_EQ(inside, 1u);
 }
 
+TEST(OnePool, BacksOffAfterALateRegionAndComesBack) {
+  detail::PoolHealth health;
+  EXPECT_FALSE(health.backing_off());
+  health.record(detail::PoolHealth::kLateNs - 1);  // prompt: nothing changes
+  EXPECT_FALSE(health.backing_off());
+  const auto skipped = [&health] {
+    int n = 0;
+    while (health.backing_off()) ++n;
+    return n;
+  };
+  health.record(detail::PoolHealth::kLateNs);
+  EXPECT_EQ(skipped(), detail::PoolHealth::kFirstSkipped);
+  health.record(detail::PoolHealth::kLateNs);  // late again: four times as long
+  EXPECT_EQ(skipped(), 4 * detail::PoolHealth::kFirstSkipped);
+  for (int i = 0; i < 10; ++i) health.record(detail::PoolHealth::kLateNs);
+  EXPECT_EQ(skipped(), detail::PoolHealth::kMaxSkipped);  // capped: one check in that many
+  for (int i = 0; i < 20; ++i) health.record(0);          // the cores came back
+  health.record(detail::PoolHealth::kLateNs);
+  EXPECT_EQ(skipped(), detail::PoolHealth::kFirstSkipped);
+}
+
 struct ConvResult {
   Tensor y, dx, dweight, dbias;
 };

@@ -21,29 +21,31 @@ inline std::size_t threads_for(std::size_t work, std::size_t grain) {
   return std::clamp<std::size_t>(grain == 0 ? most : work / grain, 1, most);
 }
 
-// Whether the pool's threads get their cores. A thread that starts a region late means another
-// process holds its core; every region then waits for it at its end, a scheduler time slice
-// (milliseconds) each time. After such a region the next regions run on the calling thread
-// alone, twice as many after each late region in a row (up to kMaxSkipped, then one region in
-// that many checks whether the cores came back); a region whose threads all start promptly ends
-// it. Which thread runs a task never changes a result, so this changes speed only.
+// Whether the pool's threads get their cores. A thread that starts a region late, or keeps the
+// others waiting at its end, has lost its core to another process; every region then waits for
+// it, a scheduler time slice (milliseconds) each time. After such a region the next regions run
+// on the calling thread alone, four times as many after each late region (up to kMaxSkipped, then
+// one region in that many checks whether the cores came back); each prompt region halves the
+// count. Which thread runs a task never changes a result, so this changes speed only.
 class PoolHealth {
  public:
-  static constexpr std::int64_t kLateStartNs = 500'000;  // a wake-up takes under 0.1 ms here
-  static constexpr int kFirstSkipped = 16, kMaxSkipped = 4096;
+  static constexpr std::int64_t kLateNs = 500'000;  // a wake-up takes under 0.1 ms here
+  static constexpr int kFirstSkipped = 64, kMaxSkipped = 4096;
 
   // True when this region should run on the calling thread alone.
   bool backing_off() {
     if (skip_.load(std::memory_order_relaxed) <= 0) return false;
     return skip_.fetch_sub(1, std::memory_order_relaxed) > 0;
   }
-  void record(std::int64_t latest_start_ns) {
-    if (latest_start_ns < kLateStartNs) {
-      run_.store(0, std::memory_order_relaxed);
+  // A region ran; lateness_ns: how late its latest thread began, or how long it kept the
+  // others waiting at the end beyond a healthy tail.
+  void record(std::int64_t lateness_ns) {
+    if (lateness_ns < kLateNs) {
+      run_.store(run_.load(std::memory_order_relaxed) / 2, std::memory_order_relaxed);
       return;
     }
-    const int run = std::clamp(2 * run_.load(std::memory_order_relaxed), kFirstSkipped,
-                               kMaxSkipped);
+    const int run =
+        std::clamp(4 * run_.load(std::memory_order_relaxed), kFirstSkipped, kMaxSkipped);
     run_.store(run, std::memory_order_relaxed);
     skip_.store(run, std::memory_order_relaxed);
   }
@@ -69,20 +71,32 @@ void for_each_task(std::size_t tasks, std::size_t threads, const Body& body) {
     return;
   }
   using Clock = std::chrono::steady_clock;
+  const auto ns_since = [](Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count();
+  };
   const auto start = Clock::now();
   std::atomic<std::size_t> next{0};
   std::atomic<std::int64_t> latest_start{0};
-#pragma omp parallel num_threads(static_cast<int>(threads))
+  Clock::time_point caller_done;
+  std::int64_t caller_longest_task = 0;
+#pragma omp parallel num_threads(static_cast <int>(threads))
   {
-    const std::int64_t begun =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+    const std::int64_t begun = ns_since(start);
     std::int64_t seen = latest_start.load(std::memory_order_relaxed);
     while (begun > seen && !latest_start.compare_exchange_weak(seen, begun)) {
     }
     const auto thread = static_cast<std::size_t>(omp_get_thread_num());
-    for (std::size_t t = next++; t < tasks; t = next++) body(t, thread);
+    for (std::size_t t = next++; t < tasks; t = next++) {
+      const auto task_start = Clock::now();
+      body(t, thread);
+      if (thread == 0) caller_longest_task = std::max(caller_longest_task, ns_since(task_start));
+    }
+    if (thread == 0) caller_done = Clock::now();
   }
-  pool_health().record(latest_start.load(std::memory_order_relaxed));
+  // Late: a thread that began late, or a wait at the end longer than the tail a healthy region
+  // has (the last tasks of the others, each no longer than twice the caller's longest).
+  const std::int64_t wait = ns_since(caller_done) - 2 * caller_longest_task;
+  pool_health().record(std::max(latest_start.load(std::memory_order_relaxed), wait));
 }
 
 // body(begin, end) over contiguous pieces of [0, n), one per thread; pieces start at multiples
