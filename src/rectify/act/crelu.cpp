@@ -21,20 +21,20 @@ void run_slices(KernelCall call, const ChannelLayout& layout, std::size_t n_inpu
     return;
   }
   const bool parallel = layout.size() >= kParallelThreshold && num_threads() > 1;
-#pragma omp parallel for num_threads(num_threads()) schedule(static) if (parallel)
-  for (std::size_t o = 0; o < layout.outer; ++o) {
-    KernelCall k = call;
-    k.in0 += o * block;
-    if (n_inputs == 1) {  // forward: x -> two halves of y
-      k.out += 2 * o * block;
-      k.out2 += 2 * o * block;
-    } else {  // backward: x, two halves of dy -> dx
-      k.in1 += 2 * o * block;
-      k.in2 += 2 * o * block;
-      k.out += o * block;
-    }
-    detail::run_kernel(k, 0, block);
-  }
+  detail::for_each_task(layout.outer, (parallel) ? static_cast<std::size_t>(num_threads()) : 1,
+                        [&](std::size_t o, std::size_t) {
+                          KernelCall k = call;
+                          k.in0 += o * block;
+                          if (n_inputs == 1) {  // forward: x -> two halves of y
+                            k.out += 2 * o * block;
+                            k.out2 += 2 * o * block;
+                          } else {  // backward: x, two halves of dy -> dx
+                            k.in1 += 2 * o * block;
+                            k.in2 += 2 * o * block;
+                            k.out += o * block;
+                          }
+                          detail::run_kernel(k, 0, block);
+                        });
 }
 
 std::string layout_text(const ChannelLayout& l) {

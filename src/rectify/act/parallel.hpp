@@ -78,7 +78,7 @@ void for_each_task(std::size_t tasks, std::size_t threads, const Body& body) {
   std::atomic<std::size_t> next{0};
   std::atomic<std::int64_t> latest_start{0};
   Clock::time_point caller_done;
-  std::int64_t caller_longest_task = 0;
+  std::int64_t caller_tasks = 0;
 #pragma omp parallel num_threads(static_cast <int>(threads))
   {
     const std::int64_t begun = ns_since(start);
@@ -87,15 +87,17 @@ void for_each_task(std::size_t tasks, std::size_t threads, const Body& body) {
     }
     const auto thread = static_cast<std::size_t>(omp_get_thread_num());
     for (std::size_t t = next++; t < tasks; t = next++) {
-      const auto task_start = Clock::now();
       body(t, thread);
-      if (thread == 0) caller_longest_task = std::max(caller_longest_task, ns_since(task_start));
+      if (thread == 0) ++caller_tasks;
     }
     if (thread == 0) caller_done = Clock::now();
   }
   // Late: a thread that began late, or a wait at the end longer than the tail a healthy region
-  // has (the last tasks of the others, each no longer than twice the caller's longest).
-  const std::int64_t wait = ns_since(caller_done) - 2 * caller_longest_task;
+  // has (the others' last tasks: four times the caller's mean task, for tasks of uneven size).
+  const std::int64_t caller_busy =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(caller_done - start).count();
+  const std::int64_t wait =
+      ns_since(caller_done) - 4 * caller_busy / std::max<std::int64_t>(caller_tasks, 1);
   pool_health().record(std::max(latest_start.load(std::memory_order_relaxed), wait));
 }
 

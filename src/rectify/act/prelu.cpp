@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "rectify/act/checks.hpp"
+#include "rectify/act/parallel.hpp"
 #include "rectify/act/simd/kernel_call.hpp"
 #include "rectify/act/threads.hpp"
 
@@ -63,27 +64,29 @@ void prelu_forward(std::span<const float> x, std::span<const float> slopes, Chan
   const ChannelLayout l = effective(layout, slopes);
   const std::size_t C = l.channels;
   if (rows_path(l)) {
-#pragma omp parallel for num_threads(num_threads()) schedule(static) if (parallel(x.size()))
-    for (std::size_t row = 0; row < l.outer; ++row) {
-      KernelCall k{.pass = Pass::prelu_rows_forward,
-                   .in0 = x.data() + row * C,
-                   .in1 = slopes.data(),
-                   .out = y.data() + row * C};
-      detail::run_kernel(k, 0, C);
-    }
+    detail::for_each_task(l.outer,
+                          (parallel(x.size())) ? static_cast<std::size_t>(num_threads()) : 1,
+                          [&](std::size_t row, std::size_t) {
+                            KernelCall k{.pass = Pass::prelu_rows_forward,
+                                         .in0 = x.data() + row * C,
+                                         .in1 = slopes.data(),
+                                         .out = y.data() + row * C};
+                            detail::run_kernel(k, 0, C);
+                          });
     return;
   }
   const BlockTasks tasks(l);
-#pragma omp parallel for num_threads(num_threads()) schedule(static) if (parallel(x.size()))
-  for (std::size_t t = 0; t < tasks.count; ++t) {
-    const std::size_t block = t / tasks.pieces, begin = (t % tasks.pieces) * kPiece;
-    KernelCall k{.fn = Fn::prelu,
-                 .pass = Pass::forward,
-                 .k = {slopes[block % C], 0, 0},
-                 .in0 = x.data() + block * l.inner,
-                 .out = y.data() + block * l.inner};
-    detail::run_kernel(k, begin, std::min(l.inner, begin + kPiece));
-  }
+  detail::for_each_task(
+      tasks.count, (parallel(x.size())) ? static_cast<std::size_t>(num_threads()) : 1,
+      [&](std::size_t t, std::size_t) {
+        const std::size_t block = t / tasks.pieces, begin = (t % tasks.pieces) * kPiece;
+        KernelCall k{.fn = Fn::prelu,
+                     .pass = Pass::forward,
+                     .k = {slopes[block % C], 0, 0},
+                     .in0 = x.data() + block * l.inner,
+                     .out = y.data() + block * l.inner};
+        detail::run_kernel(k, begin, std::min(l.inner, begin + kPiece));
+      });
 }
 
 void prelu_backward(std::span<const float> x, std::span<const float> slopes,
@@ -104,38 +107,40 @@ void prelu_backward(std::span<const float> x, std::span<const float> slopes,
   if (rows_path(l)) {
     const std::size_t tasks = (l.outer + kRowsPerTask - 1) / kRowsPerTask;
     sums.assign(tasks * C, 0.0);
-#pragma omp parallel for num_threads(num_threads()) schedule(static) if (parallel(x.size()))
-    for (std::size_t t = 0; t < tasks; ++t) {
-      std::vector<float> acc(C, 0.0f);
-      const std::size_t last = std::min(l.outer, (t + 1) * kRowsPerTask);
-      for (std::size_t row = t * kRowsPerTask; row < last; ++row) {
-        KernelCall k{.pass = Pass::prelu_rows_backward,
-                     .in0 = x.data() + row * C,
-                     .in1 = slopes.data(),
-                     .in2 = dy.data() + row * C,
-                     .out = dx.data() + row * C,
-                     .out2 = acc.data()};
-        detail::run_kernel(k, 0, C);
-      }
-      std::copy(acc.begin(), acc.end(), sums.begin() + static_cast<std::ptrdiff_t>(t * C));
-    }
+    detail::for_each_task(tasks, (parallel(x.size())) ? static_cast<std::size_t>(num_threads()) : 1,
+                          [&](std::size_t t, std::size_t) {
+                            std::vector<float> acc(C, 0.0f);
+                            const std::size_t last = std::min(l.outer, (t + 1) * kRowsPerTask);
+                            for (std::size_t row = t * kRowsPerTask; row < last; ++row) {
+                              KernelCall k{.pass = Pass::prelu_rows_backward,
+                                           .in0 = x.data() + row * C,
+                                           .in1 = slopes.data(),
+                                           .in2 = dy.data() + row * C,
+                                           .out = dx.data() + row * C,
+                                           .out2 = acc.data()};
+                              detail::run_kernel(k, 0, C);
+                            }
+                            std::copy(acc.begin(), acc.end(),
+                                      sums.begin() + static_cast<std::ptrdiff_t>(t * C));
+                          });
   } else {
     const BlockTasks tasks(l);
     channel_stride = tasks.pieces;
     sums.assign(tasks.count, 0.0);
-#pragma omp parallel for num_threads(num_threads()) schedule(static) if (parallel(x.size()))
-    for (std::size_t t = 0; t < tasks.count; ++t) {
-      const std::size_t block = t / tasks.pieces, begin = (t % tasks.pieces) * kPiece;
-      const std::size_t offset = block * l.inner;
-      KernelCall k{.fn = Fn::prelu,
-                   .pass = Pass::prelu_sum,
-                   .k = {slopes[block % C], 0, 0},
-                   .in0 = x.data() + offset,
-                   .in1 = dy.data() + offset,
-                   .out = dx.data() + offset,
-                   .sum = &sums[t]};
-      detail::run_kernel(k, begin, std::min(l.inner, begin + kPiece));
-    }
+    detail::for_each_task(
+        tasks.count, (parallel(x.size())) ? static_cast<std::size_t>(num_threads()) : 1,
+        [&](std::size_t t, std::size_t) {
+          const std::size_t block = t / tasks.pieces, begin = (t % tasks.pieces) * kPiece;
+          const std::size_t offset = block * l.inner;
+          KernelCall k{.fn = Fn::prelu,
+                       .pass = Pass::prelu_sum,
+                       .k = {slopes[block % C], 0, 0},
+                       .in0 = x.data() + offset,
+                       .in1 = dy.data() + offset,
+                       .out = dx.data() + offset,
+                       .sum = &sums[t]};
+          detail::run_kernel(k, begin, std::min(l.inner, begin + kPiece));
+        });
   }
   std::vector<double> total(C, 0.0);
   for (std::size_t i = 0; i < sums.size(); ++i) {
