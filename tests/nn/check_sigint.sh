@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Ctrl-C during `rectify train`: the batch under way finishes, a checkpoint is saved, the process
-# exits with 130 and prints the command that resumes; that command ends exactly where a run that
-# was never interrupted ends (the same JSON log but for timings, the same checkpoint bytes).
-# Usage: check_sigint.sh RECTIFY DATA_DIR   (DATA_DIR: the Fashion-MNIST sample)
+# Ctrl-C (or SIGTERM, as timeout, kill and schedulers send) during `rectify train`: the batch
+# under way finishes, a checkpoint is saved, no FILE.tmp is left, the process exits with 128 +
+# the signal (130, 143) and prints the command that resumes; that command ends exactly where a
+# run that was never interrupted ends (the same JSON log but for timings, the same checkpoint
+# bytes).
+# Usage: check_sigint.sh RECTIFY DATA_DIR [INT|TERM]   (DATA_DIR: the Fashion-MNIST sample)
 set -euo pipefail
 rectify=$(realpath "$1")
 data=$(realpath "$2")
+signal=${3:-INT}
+case $signal in
+  INT) status=130 by="" ;;
+  TERM) status=143 by=" by SIGTERM" ;;
+  *) echo "unknown signal $signal" >&2; exit 2 ;;
+esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -25,17 +33,18 @@ for _ in $(seq 1200); do
   [[ -s part.jsonl ]] && break
   sleep 0.05
 done
-kill -INT "$pid"
+kill -"$signal" "$pid"
 rc=0
 wait "$pid" || rc=$?
 cat part.err
-[[ $rc == 130 ]] || fail "exit status $rc, expected 130"
-grep -Eq "^rectify train: interrupted (at|after) epoch [0-9]+ of 6.*; checkpoint saved to part.safetensors \(the --save file\)$" part.err ||
+[[ $rc == "$status" ]] || fail "exit status $rc, expected $status"
+grep -Eq "^rectify train: interrupted$by (at|after) epoch [0-9]+ of 6.*; checkpoint saved to part.safetensors \(the --save file\)$" part.err ||
   fail "no message naming the checkpoint"
 resume=$(sed -n 's/^To resume: rectify //p' part.err)
 expected="train --resume part.safetensors --epochs 6 --save part.safetensors --data $data --json-log part.jsonl"
 [[ $resume == "$expected" ]] || fail "resume command: '$resume', expected '$expected'"
 [[ -s part.safetensors ]] || fail "no checkpoint"
+[[ ! -e part.safetensors.tmp ]] || fail "part.safetensors.tmp was left behind"
 
 # The printed command, run as printed.
 eval "\"\$rectify\" $resume" >/dev/null

@@ -1,13 +1,20 @@
 // rectify bench: elements/s and GB/s of each kernel, against a plain copy measured in the same run.
 #include <fmt/format.h>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "rectify/bench/eltwise_bench.hpp"
 #include "rectify/rectify.hpp"
 
 namespace rectify::cli {
+
+// Six buffers of this many floats (input, gradient, output, saved output, copy source and
+// destination) are 6 GiB: beyond it a size is a typo, not a benchmark.
+constexpr std::size_t kMaxSize = std::size_t{1} << 28;
 
 Action add_bench(CLI::App& app) {
   struct Args {
@@ -23,10 +30,12 @@ Action add_bench(CLI::App& app) {
   cmd->add_option("--pass", args->passes,
                   "forward | backward | backward_output | forward_mask | backward_mask "
                   "(default: every pass the function has)");
-  cmd->add_option("--size", args->sizes, "Elements (default: 4096 65536 1048576 16777216 67108864)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option(
+         "--size", args->sizes,
+         fmt::format("Elements, 1 to {} (default: 4096 65536 1048576 16777216 67108864)", kMaxSize))
+      ->check(CLI::Range(std::size_t{1}, kMaxSize));
   cmd->add_option("--threads", args->threads, "Thread counts (default: 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, kMaxThreads));
   cmd->add_option("--target", args->target, "Pin a SIMD target (see `rectify info`)");
   cmd->add_flag("--json", args->json, "One JSON object per line");
   cmd->add_flag("--quick", args->quick, "Shorter measurements");
@@ -61,7 +70,15 @@ Action add_bench(CLI::App& app) {
         }
         for (const auto size : sizes) {
           for (const int t : args->threads) {
-            const auto r = bench::run({a, pass, size, t}, options);
+            const auto r = [&] {
+              try {
+                return bench::run({a, pass, size, t}, options);
+              } catch (const std::bad_alloc&) {
+                throw std::runtime_error(
+                    fmt::format("bench: not enough memory for {} elements ({} buffers of {} MiB)",
+                                size, 6, size * sizeof(float) >> 20));
+              }
+            }();
             if (args->json) {
               fmt::print("{}\n", bench::to_json(r));
             } else {

@@ -1,16 +1,43 @@
 // rectify lab: the main job. Runs the studies (activation comparison, dying ReLU, depth, cost),
 // judges the seeds' claims on the measurements and writes report.md and report.html.
 #include <fmt/format.h>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "rectify/data/dataset.hpp"
 #include "rectify/lab/claims.hpp"
 #include "rectify/lab/report.hpp"
 #include "rectify/lab/studies.hpp"
 
 namespace rectify::cli {
+namespace {
+
+// The report directory is made and tried before the runs, not after them: a file is created in
+// it and removed again.
+void check_output_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("--out {}: cannot create: {}", dir, ec.message()));
+  if (!fs::is_directory(dir, ec)) {
+    throw std::runtime_error(fmt::format("--out {}: not a directory", dir));
+  }
+  const auto probe = fs::path(dir) / ".rectify-write-test";
+  std::FILE* f = std::fopen(probe.c_str(), "w");
+  if (f == nullptr || std::fclose(f) != 0) {
+    throw std::runtime_error(
+        fmt::format("--out {}: cannot write there: {}", dir, std::strerror(errno)));
+  }
+  fs::remove(probe, ec);
+}
+
+}  // namespace
 
 Action add_lab(CLI::App& app) {
   auto* cmd = app.add_subcommand(
@@ -23,16 +50,19 @@ Action add_lab(CLI::App& app) {
   auto args = std::make_shared<Args>();
   cmd->add_option("--data", args->data,
                   "Directory of Fashion-MNIST IDX files (default: /usr/share/datasets/"
-                  "fashion-mnist, else the embedded sample; --quick: the sample)");
+                  "fashion-mnist, else the embedded sample; --quick: the sample)")
+      ->check(kNonEmpty);
   cmd->add_option("--out", args->out, "Folder for report.md, report.html and charts/")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(kNonEmpty);
   auto* quick = cmd->add_flag("--quick", args->quick, "The embedded sample, fewer runs (~1 min)");
   cmd->add_flag("--full", args->full, "More seeds, epochs and rates (tens of minutes)")
       ->excludes(quick);
   cmd->add_option("--threads", args->threads, "Threads for training and the kernels")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, kMaxThreads));
   return [args] {
+    check_output_dir(args->out);
     const std::string size = args->quick ? "quick" : args->full ? "full" : "standard";
     auto plan = lab::make_plan(size);
     plan.threads = args->threads;

@@ -1,13 +1,19 @@
 // rectify train: trains a model on Fashion-MNIST (or the embedded sample) and reports each epoch.
 #include <fmt/format.h>
 #include <unistd.h>
-#include <fstream>
-#include <optional>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "rectify/data/dataset.hpp"
 #include "rectify/rectify.hpp"
+#include "rectify/train/checkpoint.hpp"
 #include "rectify/train/trainer.hpp"
 #include "sigint.hpp"
 
@@ -27,6 +33,39 @@ std::string shell_quoted(const std::string& word) {
   for (const char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return quoted + "'";
 }
+
+// The JSON log, every write checked: a full disk is an error, not a log silently cut short.
+class JsonLog {
+ public:
+  JsonLog(const std::string& path, bool append)
+      : path_(path), file_(std::fopen(path.c_str(), append ? "a" : "w")) {
+    if (file_ == nullptr) fail("cannot open");
+  }
+  ~JsonLog() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  JsonLog(const JsonLog&) = delete;
+  JsonLog& operator=(const JsonLog&) = delete;
+
+  void write_line(const std::string& line) {
+    if (std::fputs(line.c_str(), file_) < 0 || std::fputc('\n', file_) < 0 ||
+        std::fflush(file_) != 0) {
+      fail("cannot write");
+    }
+  }
+  void close() {
+    std::FILE* f = std::exchange(file_, nullptr);
+    if (std::fclose(f) != 0) fail("cannot write");
+  }
+
+ private:
+  [[noreturn]] void fail(const char* what) const {
+    throw std::runtime_error(
+        fmt::format("--json-log {}: {}: {}", path_, what, std::strerror(errno)));
+  }
+  std::string path_;
+  std::FILE* file_;
+};
 
 }  // namespace
 
@@ -51,62 +90,109 @@ Action add_train(CLI::App& app) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("train", "Train a model on Fashion-MNIST");
   auto& opt = args->o;
-  cmd->add_option(
-         "--model", opt.model,
-         "mlp (784-128-10) | cnn (2 conv + pool) | rnn (28 rows as steps) | deep (10 layers)")
-      ->capture_default_str();
-  cmd->add_option("--activation", opt.activation, "Activation spec, e.g. relu, leaky_relu:0.1")
-      ->capture_default_str();
+  auto* model =
+      cmd->add_option(
+             "--model", opt.model,
+             "mlp (784-128-10) | cnn (2 conv + pool) | rnn (28 rows as steps) | deep (10 layers)")
+          ->capture_default_str();
+  auto* activation =
+      cmd->add_option("--activation", opt.activation, "Activation spec, e.g. relu, leaky_relu:0.1")
+          ->capture_default_str();
   cmd->add_option("--epochs", opt.epochs, "Epochs")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", opt.batch, "Batch size")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--optimizer", opt.optimizer, "sgd | sgd_nesterov | adam | adamw")
-      ->capture_default_str();
-  cmd->add_option("--lr", opt.lr, "Learning rate (default: adam 1e-3, sgd 1e-2)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--schedule", opt.schedule, "constant | step | cosine")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"constant", "step", "cosine"}));
-  cmd->add_option("--momentum", opt.momentum, "SGD momentum")->capture_default_str();
-  cmd->add_option("--weight-decay", opt.weight_decay, "Weight decay")->capture_default_str();
-  cmd->add_flag("!--no-identity-init", opt.identity_init,
-                "rnn: PyTorch's uniform init instead of the identity (IRNN)");
-  cmd->add_option("--dropout", opt.dropout,
-                  "Dropout probability before the last Linear (mlp, cnn; AlphaDropout for selu)")
-      ->check(CLI::Range(0.0, 0.99));
-  cmd->add_option("--max-grad-norm", opt.max_grad_norm, "Clip gradients to this global L2 norm")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(1, train::kMaxEpochs));
+  auto* batch = cmd->add_option("--batch", opt.batch, "Batch size (at most the training images)")
+                    ->capture_default_str()
+                    ->check(CLI::Range(std::size_t{1}, train::kMaxBatch));
+  auto* optimizer =
+      cmd->add_option("--optimizer", opt.optimizer, "sgd | sgd_nesterov | adam | adamw")
+          ->capture_default_str()
+          ->check(CLI::IsMember({"sgd", "sgd_nesterov", "adam", "adamw"}));
+  constexpr double kHuge = std::numeric_limits<double>::max();
+  auto* lr = cmd->add_option("--lr", opt.lr, "Learning rate (default: adam 1e-3, sgd 1e-2)")
+                 ->check(kPositiveFinite);
+  auto* schedule = cmd->add_option("--schedule", opt.schedule, "constant | step | cosine")
+                       ->capture_default_str()
+                       ->check(CLI::IsMember({"constant", "step", "cosine"}));
+  auto* momentum = cmd->add_option("--momentum", opt.momentum, "SGD momentum")
+                       ->capture_default_str()
+                       ->check(finite_in(0.0, 1.0));
+  auto* decay = cmd->add_option("--weight-decay", opt.weight_decay, "Weight decay")
+                    ->capture_default_str()
+                    ->check(finite_in(0.0, kHuge));
+  auto* identity = cmd->add_flag("!--no-identity-init", opt.identity_init,
+                                 "rnn: PyTorch's uniform init instead of the identity (IRNN)");
+  auto* dropout =
+      cmd->add_option(
+             "--dropout", opt.dropout,
+             "Dropout probability before the last Linear (mlp, cnn; AlphaDropout for selu)")
+          ->check(finite_in(0.0, 0.99));
+  auto* clip =
+      cmd->add_option("--max-grad-norm", opt.max_grad_norm, "Clip gradients to this global L2 norm")
+          ->check(finite_in(0.0, kHuge));
   cmd->add_flag("!--no-diagnostics", opt.diagnostics,
                 "Skip the per-layer statistics (dead units, sparsity, gradient norm)");
-  cmd->add_option("--seed", opt.seed, "Seed for initialisation and shuffling")
-      ->capture_default_str();
-  cmd->add_option("--threads", args->threads, "Threads (default: all cores)");
+  auto* seed = cmd->add_option("--seed", opt.seed, "Seed for initialisation and shuffling")
+                   ->capture_default_str();
+  cmd->add_option("--threads", args->threads,
+                  fmt::format("Threads, 1 to {} (default: all cores)", kMaxThreads))
+      ->check(CLI::Range(1, kMaxThreads));
   cmd->add_option("--data", args->data,
                   "Directory of IDX files (default: /usr/share/datasets/fashion-mnist, else "
-                  "the embedded sample)");
+                  "the embedded sample)")
+      ->check(kNonEmpty);
   cmd->add_option("--save", opt.save,
-                  "Write a checkpoint (safetensors) after every epoch, and on Ctrl-C (default "
-                  "then: ./rectify-train-interrupted.safetensors)");
-  cmd->add_option("--resume", opt.resume,
-                  "Continue the run of this checkpoint (its options; --epochs is the new total)");
+                  "Write a checkpoint (safetensors) after every epoch, and on Ctrl-C or SIGTERM "
+                  "(default then: ./rectify-train-interrupted.safetensors); replaces a regular "
+                  "file only (a symbolic link: the file it names)")
+      ->check(kNonEmpty);
+  auto* resume =
+      cmd->add_option(
+             "--resume", opt.resume,
+             "Continue the run of this checkpoint (its options; --epochs is the new total)")
+          ->check(kNonEmpty);
+  // A resumed run keeps the options it was started with: another value would be ignored.
+  for (auto* stored : {model, activation, batch, optimizer, lr, schedule, momentum, decay, identity,
+                       dropout, clip, seed}) {
+    resume->excludes(stored);
+  }
   cmd->add_option("--json-log", args->json_log,
-                  "Write one JSON object per epoch to this file (appended to with --resume)");
+                  "Write one JSON object per epoch to this file (appended to with --resume)")
+      ->check(kNonEmpty);
   return [args, resume_command] {
     if (args->threads > 0) set_num_threads(args->threads);
+    auto options = args->o;
+    // Everything is checked before any file is touched: the log, the checkpoint, the data.
+    auto shown = options;  // the options the run will have: a checkpoint's own when resuming
+    if (!options.resume.empty()) {
+      shown =
+          train::read_run_state(train::load_safetensors(options.resume), options.resume).options;
+      shown.epochs = options.epochs;
+    }
+    try {
+      train::check_options(shown);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("train: {}", e.what()));
+    }
+    if (options.save.empty()) options.interrupt_save = kInterruptedCheckpoint;
+    const std::string& save = options.save.empty() ? options.interrupt_save : options.save;
+    const auto save_file = train::save_target(save);
     const auto data =
         args->data.empty() ? data::load_fashion_mnist() : data::load_fashion_mnist(args->data);
+    if (shown.batch > data.train.count) {
+      throw std::invalid_argument(fmt::format(
+          "train: batch {} is larger than the {} training images", shown.batch, data.train.count));
+    }
     const auto& o = args->o;
-    fmt::print("rectify train: {} with {}, {} epochs, batch {}, {}; data: {} ({} train, {} test)\n",
-               o.model, o.activation, o.epochs, o.batch, o.optimizer, data.source, data.train.count,
-               data.test.count);
-    std::optional<std::ofstream> log;
+    fmt::print(
+        "rectify train: {}{} with {}, {} epochs, batch {}, {}; data: {} ({} train, {} test)\n",
+        o.resume.empty() ? "" : fmt::format("resuming {}: ", o.resume), shown.model,
+        shown.activation, shown.epochs, shown.batch, shown.optimizer, data.source, data.train.count,
+        data.test.count);
+    std::unique_ptr<JsonLog> log;
     if (!args->json_log.empty()) {
       // A resumed run continues the log of the run it continues.
-      log.emplace(args->json_log, args->o.resume.empty() ? std::ios::trunc : std::ios::app);
-      if (!*log) throw std::runtime_error("cannot write " + args->json_log);
+      log = std::make_unique<JsonLog>(args->json_log, !o.resume.empty());
     }
     const bool tty = isatty(STDERR_FILENO) != 0;
     auto progress = [tty](int epoch, std::size_t done, std::size_t total, double loss) {
@@ -133,13 +219,12 @@ Action add_train(CLI::App& app) {
             l.grad_norm);
       }
       std::fflush(stdout);
-      if (log) *log << train::to_json(m) << '\n' << std::flush;
+      if (log) log->write_line(train::to_json(m));
     };
-    auto options = o;
-    if (options.save.empty()) options.interrupt_save = kInterruptedCheckpoint;
-    const SigintGuard sigint;
+    SigintGuard signals;
+    signals.keep_clean(save_file.string() + ".tmp");
     try {
-      train::train(options, data, progress, report, [&sigint] { return sigint.raised(); });
+      train::train(options, data, progress, report, [&signals] { return signals.raised() != 0; });
     } catch (const train::Interrupted& e) {
       if (tty) fmt::print(stderr, "\r{:<70}\r", "");
       const std::string where = e.batch == e.batches
@@ -150,11 +235,15 @@ Action add_train(CLI::App& app) {
                                     ? "no --save was given: the default file, in the current "
                                       "directory"
                                     : "the --save file";
-      fmt::print(stderr, "rectify train: interrupted {}; checkpoint saved to {} ({})\n", where,
-                 e.checkpoint, which);
+      const int sig = signals.raised();
+      fmt::print(stderr, "rectify train: interrupted{} {}; checkpoint saved to {} ({})\n",
+                 sig == SIGTERM ? " by SIGTERM" : "", where, e.checkpoint, which);
       fmt::print(stderr, "To resume: {}\n", resume_command(*args, e));
-      return 130;  // 128 + SIGINT, as a shell reports a process ended by Ctrl-C
+      if (log) log->close();
+      // 128 + the signal, as a shell reports a process the signal ended (130 for Ctrl-C).
+      return 128 + sig;
     }
+    if (log) log->close();
     return 0;
   };
 }

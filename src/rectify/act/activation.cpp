@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -57,8 +58,18 @@ void validate(const FunctionInfo& f, const std::array<double, kMaxParams>& value
   for (std::size_t i = 0; i < f.params.size(); ++i) {
     const auto& p = f.params[i];
     if (!p.allows(values[i])) {
-      throw std::invalid_argument(fmt::format("{}: parameter {} must be in {}, got {}", f.name,
-                                              p.name, p.range_text(), values[i]));
+      // The kernels compute in float: 0, +-inf or a normal float (see registry.cpp).
+      const double m = std::fabs(values[i]);
+      const bool not_float =
+          m > 0 && std::isfinite(m) &&
+          (m < std::numeric_limits<float>::min() || m > std::numeric_limits<float>::max()) &&
+          values[i] >= p.min && values[i] <= p.max;  // in range, but not as a float
+      throw std::invalid_argument(fmt::format(
+          "{}: parameter {} must be in {}{}, got {}", f.name, p.name, p.range_text(),
+          not_float ? " and be 0 or a normal float (magnitude from 1.1754943508222875e-38 to "
+                      "3.4028234663852886e+38), as the float kernels hold it"
+                    : "",
+          values[i]));
     }
   }
   if (f.fn == Fn::keras_relu && values[2] > values[1]) {

@@ -9,23 +9,33 @@ namespace rectify {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// The kernels compute in float: a parameter beyond float's range would become infinite there
+// (and 0 * inf NaN) while the double reference stays finite, and one below FLT_MIN would lose
+// its precision or become 0 (then 0 * -inf is NaN). Every value is 0, +-inf where the range
+// allows it, or a normal float (ParamInfo::allows); the ranges below say the rest.
+constexpr double kFltMax = std::numeric_limits<float>::max();
+constexpr double kFltMin = std::numeric_limits<float>::min();
+// alpha scales exp(x), which underflows in float near x = -104 where the double reference does
+// not: up to this alpha what is lost there stays below FLT_MIN (and celu's x / alpha stays a
+// normal float for every |x| >= 1.2e-32).
+constexpr double kMaxAlpha = 1e6;
 
-constexpr ParamInfo kNegativeSlope{"negative_slope",  0.01, -kInf, kInf, true, true,
+constexpr ParamInfo kNegativeSlope{"negative_slope",  0.01, -kFltMax, kFltMax, false, false,
                                    "slope for x <= 0"};
 constexpr ParamInfo kPreluInit{
-    "init", 0.25, -kInf, kInf, true, true, "initial value of the learned slope for x <= 0"};
+    "init", 0.25, -kFltMax, kFltMax, false, false, "initial value of the learned slope for x <= 0"};
 constexpr ParamInfo kEluAlpha{
-    "alpha", 1.0, 0.0, kInf, false, true, "value approached as x -> -inf is -alpha"};
+    "alpha", 1.0, 0.0, kMaxAlpha, false, false, "value approached as x -> -inf is -alpha"};
 constexpr ParamInfo kCeluAlpha{
-    "alpha", 1.0, 0.0, kInf, true, true, "value approached as x -> -inf is -alpha"};
+    "alpha", 1.0, kFltMin, kMaxAlpha, false, false, "value approached as x -> -inf is -alpha"};
 constexpr ParamInfo kKeras[] = {
-    {"negative_slope", 0.0, 0.0, kInf, false, true, "slope below the threshold"},
+    {"negative_slope", 0.0, 0.0, kFltMax, false, false, "slope below the threshold"},
     {"max_value", kInf, 0.0, kInf, false, false, "output is clipped to this value"},
-    {"threshold", 0.0, -kInf, kInf, true, true, "below it the negative slope applies"},
+    {"threshold", 0.0, -kFltMax, kFltMax, false, false, "below it the negative slope applies"},
 };
 constexpr ParamInfo kSoftplus[] = {
-    {"beta", 1.0, 0.0, kInf, true, true, "sharpness: softplus(beta x) / beta"},
-    {"threshold", 20.0, -kInf, kInf, true, true, "linear (y = x) where beta x > threshold"},
+    {"beta", 1.0, kFltMin, kFltMax, false, false, "sharpness: softplus(beta x) / beta"},
+    {"threshold", 20.0, -kFltMax, kFltMax, false, false, "linear (y = x) where beta x > threshold"},
 };
 
 bool never(const Activation&) {
@@ -197,6 +207,12 @@ const FunctionInfo kRegistry[] = {
      never},
 };
 
+// 0, +-inf, or a normal float: what the kernels hold as the double reference does.
+bool fits_float(double v) {
+  const double m = std::fabs(v);
+  return v == 0 || std::isinf(v) || (m >= kFltMin && m <= kFltMax);
+}
+
 std::string bound_text(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   return fmt::format("{}", v);
@@ -206,6 +222,7 @@ std::string bound_text(double v) {
 
 bool ParamInfo::allows(double v) const {
   if (std::isnan(v)) return false;
+  if (!fits_float(v)) return false;
   if (min_open ? !(v > min) : !(v >= min)) return false;
   if (max_open ? !(v < max) : !(v <= max)) return false;
   return true;

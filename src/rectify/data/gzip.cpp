@@ -23,6 +23,9 @@ constexpr std::size_t kSlack = std::size_t{1} << 16;
 constexpr std::size_t kUnknownSizeStep = std::size_t{1} << 26;
 // Trailing bytes after the last member are counted up to this many.
 constexpr std::uint64_t kMaxTrailingCount = std::uint64_t{1} << 32;
+// Output grows as data arrives, by at most what it holds already (and at least this much): what
+// a header claims is never allocated before the data is there.
+constexpr std::size_t kMinStep = std::size_t{1} << 16;
 
 }  // namespace
 
@@ -57,7 +60,7 @@ std::size_t GzipReader::read(std::size_t n, std::vector<std::uint8_t>& out) {
         rest ? static_cast<std::size_t>(std::min<std::uint64_t>(
                    *rest * kMaxRatio + kSlack, std::numeric_limits<std::size_t>::max()))
              : kUnknownSizeStep;
-    const std::size_t step = std::min(n - got, bound);
+    const std::size_t step = std::min({n - got, bound, std::max(kMinStep, got)});
     out.resize(start + got + step);
     got += inflate_into(out.data() + start + got, step);
   }
@@ -65,10 +68,10 @@ std::size_t GzipReader::read(std::size_t n, std::vector<std::uint8_t>& out) {
   return got;
 }
 
-std::uint64_t GzipReader::skip_rest() {
+std::uint64_t GzipReader::skip_rest(std::uint64_t limit) {
   std::array<std::uint8_t, 65536> scratch;
   std::uint64_t total = 0;
-  while (!done_) total += inflate_into(scratch.data(), scratch.size());
+  while (!done_ && total <= limit) total += inflate_into(scratch.data(), scratch.size());
   return total;
 }
 

@@ -30,7 +30,9 @@ class GzipReader {
   // Appends up to n decompressed bytes to out; fewer only at the end of the stream.
   std::size_t read(std::size_t n, std::vector<std::uint8_t>& out);
   // Decompresses the rest, keeping nothing (so the checksums are verified); returns its size.
-  std::uint64_t skip_rest();
+  // Stops once more than `limit` bytes came out (then the stream is left unfinished): gigabytes
+  // of trailing members are not inflated only to be counted.
+  std::uint64_t skip_rest(std::uint64_t limit);
 
  private:
   struct State;  // keeps zlib.h out of this header

@@ -16,8 +16,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Trailing bytes after the data are counted up to this many.
+// Trailing bytes after the data are counted up to this many: in a raw file from its size where
+// it is known; a gzip stream is inflated no further than 64 KiB past the data (gigabytes of
+// trailing members would otherwise be inflated only to be counted).
+template <class Reader>
 constexpr std::uint64_t kMaxTrailingCount = kIdxMaxDataBytes;
+template <>
+constexpr std::uint64_t kMaxTrailingCount<detail::GzipReader> = std::uint64_t{1} << 16;
 
 // Raw bytes behind GzipReader's interface, so one parser serves both.
 class RawReader {
@@ -39,7 +44,7 @@ class RawReader {
     }
     return got;
   }
-  std::uint64_t skip_rest() { return in_.skip_rest(kMaxTrailingCount); }
+  std::uint64_t skip_rest(std::uint64_t limit) { return in_.skip_rest(limit); }
 
  private:
   detail::ByteInput& in_;
@@ -145,13 +150,14 @@ IdxArray parse(Reader& reader, const Source& src) {
     src.fail("truncated: dimensions {} need {} bytes of data from {}, found {}",
              join_dims(array.dims), expected, src.at(header_size), got_data);
   }
-  const std::uint64_t extra = reader.skip_rest();
+  constexpr std::uint64_t limit = kMaxTrailingCount<Reader>;
+  const std::uint64_t extra = reader.skip_rest(limit);
   if (extra > 0) {
     src.fail(
-        "{} trailing byte{} at {}: dimensions {} need exactly {} bytes of data; expected the "
+        "{}{} trailing byte{} at {}: dimensions {} need exactly {} bytes of data; expected the "
         "file to end there",
-        extra, extra == 1 ? "" : "s", src.at(header_size + expected), join_dims(array.dims),
-        expected);
+        extra > limit ? "more than " : "", std::min(extra, limit), extra == 1 ? "" : "s",
+        src.at(header_size + expected), join_dims(array.dims), expected);
   }
   return array;
 }

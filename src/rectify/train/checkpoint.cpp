@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <bit>
 #include <charconv>
+#include <cmath>
 #include <sstream>
 
 #include "rectify/act/activation.hpp"
@@ -106,7 +107,12 @@ RunState read_run_state(const SafetensorsFile& f, const std::string& name) {
   o.batch = number<std::size_t>(f, name, "batch");
   o.seed = number<std::uint64_t>(f, name, "seed");
   o.epochs = number<int>(f, name, "epochs");
-  o.identity_init = field(f, name, "identity_init") == "1";
+  const std::string& identity = field(f, name, "identity_init");
+  if (identity != "0" && identity != "1") {
+    throw CheckpointError(
+        fmt::format("{}: __metadata__.identity_init = '{}': expected 0 or 1", name, identity));
+  }
+  o.identity_init = identity == "1";
   o.max_grad_norm = number<double>(f, name, "max_grad_norm");
   o.dropout = number<double>(f, name, "dropout");
   run.epochs_done = number<int>(f, name, "epochs_done");
@@ -122,7 +128,19 @@ RunState read_run_state(const SafetensorsFile& f, const std::string& name) {
   for (const auto& [key, text] : f.metadata) {
     if (key.starts_with("state.")) run.layer_state[key.substr(6)] = text;
   }
-  if (run.epochs_done < 0 || run.epochs_done > o.epochs || o.batch < 1 ||
+  // Every option as the command line would check it: a file is no more trusted than a user.
+  try {
+    check_options(o);
+  } catch (const std::invalid_argument& e) {
+    throw CheckpointError(fmt::format("{}: __metadata__.{}", name, e.what()));
+  }
+  if (!std::isfinite(run.epoch_loss_sum) || run.epoch_loss_sum < 0) {
+    throw CheckpointError(
+        fmt::format("{}: __metadata__.epoch_loss_sum = {}: expected a finite sum "
+                    "of losses, at least 0",
+                    name, run.epoch_loss_sum));
+  }
+  if (run.epochs_done < 0 || run.epochs_done > o.epochs ||
       (run.batches_done > 0 && run.epochs_done == o.epochs)) {
     throw CheckpointError(fmt::format(
         "{}: __metadata__ is inconsistent: {} of {} epochs done, {} batches into the next", name,
@@ -146,7 +164,12 @@ void restore_checkpoint(const SafetensorsFile& f, const std::string& name,
     throw CheckpointError(fmt::format("{}: {} tensors, the model and optimizer have {}", name,
                                       f.tensors.size(), expected));
   }
-  optimizer.set_steps(number<std::int64_t>(f, name, "optimizer_steps"));
+  const auto steps = number<std::int64_t>(f, name, "optimizer_steps");
+  if (steps < 0) {
+    throw CheckpointError(
+        fmt::format("{}: __metadata__.optimizer_steps = {}: expected at least 0", name, steps));
+  }
+  optimizer.set_steps(steps);
 }
 
 }  // namespace rectify::train

@@ -2,13 +2,16 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace rectify::train {
 namespace {
@@ -46,11 +49,51 @@ void sync_directory_of(const std::filesystem::path& path) {
   if (rc != 0) fail(dir.string(), fmt::format("fsync failed: {}", std::strerror(error)));
 }
 
+std::string_view file_type_name(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
 }  // namespace
 
-void save_safetensors(const std::filesystem::path& path,
+std::filesystem::path save_target(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  const std::string name = path.string();
+  if (name.empty()) fail("''", "an empty path names no file");
+  fs::path target = path;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    // A link is followed: the new file is written beside the file it names and replaces that
+    // one, so the link keeps pointing at the checkpoint.
+    std::error_code ec;
+    target = fs::canonical(path, ec);
+    if (ec) fail(name, fmt::format("is a symbolic link that cannot be followed: {}", ec.message()));
+  }
+  if (::stat(target.c_str(), &st) != 0) {
+    if (errno == ENOENT) return target;  // a new file; its directory is checked on creation
+    fail(name, fmt::format("cannot access: {}", std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    fail(name, fmt::format("is {}; a checkpoint replaces only a regular file or is a new file",
+                           file_type_name(st.st_mode)));
+  }
+  if (::access(target.c_str(), W_OK) != 0) {
+    fail(name, fmt::format("cannot overwrite: {}", std::strerror(errno)));
+  }
+  return target;
+}
+
+void save_safetensors(const std::filesystem::path& where,
                       const std::map<std::string, std::string>& metadata,
                       const std::vector<TensorView>& tensors) {
+  const std::filesystem::path path = save_target(where);
+  // A file replaced keeps its permissions (the new one is created with the default 0644).
+  struct stat old {};
+  const bool replacing = ::stat(path.c_str(), &old) == 0;
   nlohmann::ordered_json header;
   header["__metadata__"] = metadata;
   std::uint64_t offset = 0;
@@ -71,6 +114,9 @@ void save_safetensors(const std::filesystem::path& path,
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(tmp, fmt::format("cannot create: {}{}", std::strerror(errno), unchanged));
   try {
+    if (replacing && ::fchmod(fd, old.st_mode & 07777) != 0) {
+      fail(tmp, fmt::format("cannot set the mode of {}: {}", path.string(), std::strerror(errno)));
+    }
     write_all(fd, &length, sizeof length, tmp);
     write_all(fd, text.data(), text.size(), tmp);
     for (const auto& t : tensors) write_all(fd, t.data.data(), t.data.size_bytes(), tmp);
@@ -97,24 +143,41 @@ void save_safetensors(const std::filesystem::path& path,
   sync_directory_of(path);
 }
 
-SafetensorsFile parse_safetensors(std::span<const std::uint8_t> bytes, const std::string& name) {
-  if (bytes.size() < 8)
-    fail(name, fmt::format("{} bytes: too short for the 8-byte header length", bytes.size()));
-  std::uint64_t length = 0;
-  std::memcpy(&length, bytes.data(), 8);
-  if (length > kMaxHeader || length > bytes.size() - 8) {
-    fail(name, fmt::format("offset 0 (header length): {} exceeds the {} bytes that follow", length,
-                           bytes.size() - 8));
-  }
-  nlohmann::json header;
+namespace {
+
+// A tensor's place in the data section, as the header gives it.
+struct Extent {
+  std::string key;
+  std::uint64_t begin, end;
+};
+
+// Keys are unique in each JSON object: nlohmann keeps the last of two silently, so a file with a
+// tensor or metadata key twice would be read differently by other readers.
+nlohmann::json parse_header_json(std::span<const std::uint8_t> text, const std::string& name) {
+  std::vector<std::set<std::string>> keys;
+  const auto unique_keys = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) keys.emplace_back();
+    if (event == E::object_end && !keys.empty()) keys.pop_back();
+    if (event == E::key && !keys.empty() && !keys.back().insert(parsed.get<std::string>()).second) {
+      fail(name, fmt::format("header: key {} appears twice", parsed.dump()));
+    }
+    return true;
+  };
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8,
-                                   bytes.begin() + 8 + static_cast<std::ptrdiff_t>(length));
+    return nlohmann::json::parse(text.begin(), text.end(), unique_keys);
   } catch (const nlohmann::json::exception& e) {
     fail(name, fmt::format("offset 8 (header): not valid JSON: {}", e.what()));
   }
+}
+
+// Validates the header against a data section of data_size bytes: the metadata, every tensor's
+// dtype, shape and byte range (inside the data, in order, without gaps or overlap). The tensors
+// come back with their shapes and no data yet; extents say where each one's bytes are.
+SafetensorsFile parse_header(std::span<const std::uint8_t> text, std::uint64_t data_size,
+                             const std::string& name, std::vector<Extent>& extents) {
+  const nlohmann::json header = parse_header_json(text, name);
   if (!header.is_object()) fail(name, "header: expected a JSON object");
-  const std::span<const std::uint8_t> data = bytes.subspan(8 + length);
   SafetensorsFile file;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
   for (const auto& [key, value] : header.items()) {
@@ -152,16 +215,15 @@ SafetensorsFile parse_safetensors(std::span<const std::uint8_t> bytes, const std
       fail(name, where + ": data_offsets must be [begin, end]");
     }
     const auto begin = offs[0].get<std::uint64_t>(), end = offs[1].get<std::uint64_t>();
-    if (begin > end || end > data.size()) {
+    if (begin > end || end > data_size) {
       fail(name, fmt::format("{}: data_offsets [{}, {}] outside the {} data bytes", where, begin,
-                             end, data.size()));
+                             end, data_size));
     }
     if (end - begin != count * sizeof(float)) {
       fail(name, fmt::format("{}: {} bytes for a shape of {} floats", where, end - begin, count));
     }
-    t.data.resize(count);
-    std::memcpy(t.data.data(), data.data() + begin, end - begin);
     ranges.emplace_back(begin, end);
+    extents.push_back({key, begin, end});
     file.tensors.emplace(key, std::move(t));
   }
   std::sort(ranges.begin(), ranges.end());
@@ -171,19 +233,88 @@ SafetensorsFile parse_safetensors(std::span<const std::uint8_t> bytes, const std
       fail(name, fmt::format("data: byte ranges overlap or leave a gap at {}", expected));
     expected = end;
   }
-  if (expected != data.size()) {
-    fail(name, fmt::format("data: {} bytes after the last tensor", data.size() - expected));
+  if (expected != data_size) {
+    fail(name, fmt::format("data: {} bytes after the last tensor", data_size - expected));
   }
   return file;
 }
 
+// The header length of a file of `size` bytes, checked before anything else is read.
+std::uint64_t header_length(std::span<const std::uint8_t, 8> first, std::uint64_t size,
+                            const std::string& name) {
+  std::uint64_t length = 0;
+  std::memcpy(&length, first.data(), 8);
+  if (length > kMaxHeader || length > size - 8) {
+    fail(name,
+         fmt::format("offset 0 (header length): {} exceeds the {} bytes that follow{}", length,
+                     size - 8,
+                     length > kMaxHeader ? fmt::format(" (at most {} accepted)", kMaxHeader) : ""));
+  }
+  return length;
+}
+
+// Reads exactly size bytes at offset, or fails naming the file.
+void read_at(int fd, std::uint64_t offset, void* dst, std::size_t size, const std::string& name) {
+  auto* p = static_cast<char*>(dst);
+  while (size > 0) {
+    const ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      fail(name, fmt::format("read failed at offset {}: {}", offset, std::strerror(errno)));
+    if (n == 0) fail(name, fmt::format("the file ended at offset {} while being read", offset));
+    p += n;
+    offset += static_cast<std::uint64_t>(n);
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+SafetensorsFile parse_safetensors(std::span<const std::uint8_t> bytes, const std::string& name) {
+  if (bytes.size() < 8)
+    fail(name, fmt::format("{} bytes: too short for the 8-byte header length", bytes.size()));
+  const std::uint64_t length = header_length(bytes.first<8>(), bytes.size(), name);
+  const auto data = bytes.subspan(8 + length);
+  std::vector<Extent> extents;
+  SafetensorsFile file = parse_header(bytes.subspan(8, length), data.size(), name, extents);
+  for (const auto& e : extents) {
+    auto& t = file.tensors.at(e.key);
+    t.data.resize((e.end - e.begin) / sizeof(float));
+    std::memcpy(t.data.data(), data.data() + e.begin, e.end - e.begin);
+  }
+  return file;
+}
+
+// Only what the header announces is read, and only once the header has been checked against the
+// file's size: a huge or endless file (/dev/zero) is rejected after 8 bytes.
 SafetensorsFile load_safetensors(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path.string(), "cannot open");
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-  if (in.bad()) fail(path.string(), "read failed");
-  return parse_safetensors(bytes, path.string());
+  const std::string name = path.string();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) fail(name, fmt::format("cannot open: {}", std::strerror(errno)));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(name, fmt::format("cannot stat: {}", std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) {
+    fail(name, fmt::format("is {}; expected a checkpoint file", file_type_name(st.st_mode)));
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size < 8) fail(name, fmt::format("{} bytes: too short for the 8-byte header length", size));
+  std::array<std::uint8_t, 8> first{};
+  read_at(fd, 0, first.data(), 8, name);
+  const std::uint64_t length = header_length(first, size, name);
+  std::vector<std::uint8_t> text(length);
+  read_at(fd, 8, text.data(), text.size(), name);
+  std::vector<Extent> extents;
+  SafetensorsFile file = parse_header(text, size - 8 - length, name, extents);
+  for (const auto& e : extents) {
+    auto& t = file.tensors.at(e.key);
+    t.data.resize((e.end - e.begin) / sizeof(float));
+    read_at(fd, 8 + length + e.begin, t.data.data(), e.end - e.begin, name);
+  }
+  return file;
 }
 
 }  // namespace rectify::train

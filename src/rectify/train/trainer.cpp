@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -90,7 +91,44 @@ std::vector<diag::ActivationProbe*> enabled_probes(nn::Sequential& model, bool o
   return probes;
 }
 
+template <class T>
+void check_range(const char* key, T value, T lo, T hi) {
+  if (!(value >= lo && value <= hi)) {  // NaN fails both
+    throw std::invalid_argument(fmt::format("{} = {}: expected {} to {}", key, value, lo, hi));
+  }
+}
+
 }  // namespace
+
+void check_options(const TrainOptions& o) {
+  constexpr double kHuge = std::numeric_limits<double>::max();  // finite
+  const auto unknown = [](const char* key, const std::string& value, const char* known) {
+    throw std::invalid_argument(fmt::format("{} = '{}': unknown; known: {}", key, value, known));
+  };
+  if (o.model != "mlp" && o.model != "cnn" && o.model != "rnn" && o.model != "deep") {
+    unknown("model", o.model, "mlp, cnn, rnn, deep");
+  }
+  try {
+    Activation::parse(o.activation);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("activation = '{}': {}", o.activation, e.what()));
+  }
+  if (o.optimizer != "sgd" && o.optimizer != "sgd_nesterov" && o.optimizer != "adam" &&
+      o.optimizer != "adamw") {
+    unknown("optimizer", o.optimizer, "sgd, sgd_nesterov, adam, adamw");
+  }
+  if (o.schedule != "constant" && o.schedule != "step" && o.schedule != "cosine") {
+    unknown("schedule", o.schedule, "constant, step, cosine");
+  }
+  check_range("epochs", o.epochs, 1, kMaxEpochs);
+  check_range("batch", o.batch, std::size_t{1}, kMaxBatch);
+  check_range("lr", o.lr, 0.0, kHuge);  // 0: the optimizer's default
+  check_range("momentum", o.momentum, 0.0, 1.0);
+  check_range("weight_decay", o.weight_decay, 0.0, kHuge);
+  check_range("max_grad_norm", o.max_grad_norm, 0.0, kHuge);
+  check_range("dropout", o.dropout, 0.0, 0.99);
+  check_range("hidden_bias", o.hidden_bias, -kHuge, kHuge);
+}
 
 double scheduled_lr(const std::string& schedule, double lr, double progress) {
   if (schedule == "constant") return lr;
@@ -117,13 +155,28 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
     run.options.resume = options.resume;
     run.options.diagnostics = options.diagnostics;
   }
-  const TrainOptions& o = run.options;
-  if (o.epochs < 1) throw std::invalid_argument("train: epochs must be at least 1");
-  if (o.batch < 1) throw std::invalid_argument("train: batch must be at least 1");
+  TrainOptions& o = run.options;
+  try {
+    check_options(o);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("train: {}", e.what()));
+  }
+  if (run.epochs_done > o.epochs) {
+    throw std::invalid_argument(
+        fmt::format("train: --epochs {} is fewer than the {} epochs {} has done already", o.epochs,
+                    run.epochs_done, options.resume));
+  }
+  if (o.batch > data.train.count) {
+    throw std::invalid_argument(fmt::format("train: batch {} is larger than the {} training images",
+                                            o.batch, data.train.count));
+  }
+  // Checked before any work: a run that cannot save should not train for an epoch first.
+  if (!o.save.empty()) save_target(o.save);
+  if (o.save.empty() && !o.interrupt_save.empty()) save_target(o.interrupt_save);
   nn::Sequential model = build_model(o);
   auto optimizer = make_optimizer(o.optimizer, o.lr, o.momentum, o.weight_decay);
   const double base_lr = optimizer->learning_rate();
-  scheduled_lr(o.schedule, base_lr, 0.0);  // rejects an unknown schedule before any work
+  o.lr = base_lr;  // checkpoints hold the rate in use, never 0 for "the default"
   const auto params = model.params();
   const auto probes = enabled_probes(model, o.diagnostics);
   if (resumed) {
@@ -136,6 +189,10 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
   if (run.batches_done >= batches && run.batches_done > 0) {
     throw CheckpointError(fmt::format("{}: saved {} batches into an epoch of {}: other data?",
                                       options.resume, run.batches_done, batches));
+  }
+  if (run.epoch_correct > run.batches_done * o.batch) {
+    throw CheckpointError(fmt::format("{}: {} correct answers in the {} batches done",
+                                      options.resume, run.epoch_correct, run.batches_done));
   }
   std::vector<std::size_t> order(set.count);
   nn::Tensor x, dlogits;

@@ -39,6 +39,15 @@ struct TrainOptions {
   std::string resume;  // checkpoint to continue from: its options win, except `epochs`
 };
 
+// The largest values accepted for a run, from the command line or from a checkpoint.
+inline constexpr int kMaxEpochs = 100000;
+inline constexpr std::size_t kMaxBatch = std::size_t{1} << 20;
+
+// std::invalid_argument naming the first option out of its range ("batch = 0: expected 1 to
+// 1048576"), or an unknown model, activation, optimizer or schedule. train() calls it, the
+// checkpoint reader calls it on what a file holds, and the CLI before it opens any file.
+void check_options(const TrainOptions& options);
+
 struct EpochMetrics {
   int epoch = 0;
   double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0;
