@@ -183,13 +183,14 @@ struct KerasRelu {
 // celu with alpha 1), so the multiply before the exponential is skipped.
 template <bool kUnitIn>
 struct EluFamily {
-  V pos, neg, in, in_neg;
+  V pos, neg, in, grad_hi, grad_lo;
   bool unit_pos;
   EluFamily(D d, const Coefficients& k)
       : pos(hn::Set(d, k.c0)),
         neg(hn::Set(d, k.c1)),
         in(hn::Set(d, k.c2)),
-        in_neg(hn::Set(d, k.c2 * k.c1)),
+        grad_hi(hn::Set(d, k.grad_hi)),
+        grad_lo(hn::Set(d, k.grad_lo)),
         unit_pos(k.c0 == 1.0f) {}
   // min(x, 0) in. Backward's FastExp takes any argument (very negative ones on its slow path);
   // Forward clamps it.
@@ -206,8 +207,14 @@ struct EluFamily {
     // + 0: a negative result that underflows (neg x < 2^-150) is +0, as in the reference.
     return hn::Add(FastExpm1ScaledPlus(d, arg, neg, positive), hn::Zero(d));
   }
+  // dy (in neg) exp(x in) below 0, with dy (in neg) = p + p_lo carried exactly enough that the
+  // product rounds once: exp's error and that rounding are all.
   V Backward(D d, V x, V dy) const {
-    const V negative = hn::Mul(hn::Mul(dy, in_neg), FastExp(d, NegativeArg(d, x)));
+    const V e = FastExp(d, NegativeArg(d, x));
+    const V p = hn::Mul(dy, grad_hi);
+    const V p_lo = hn::MulAdd(dy, grad_lo, ProductError(d, dy, grad_hi, p));
+    // An infinite dy makes p_lo inf - inf: p alone then carries the result.
+    const V negative = hn::MulAdd(p, e, hn::IfThenZeroElse(hn::IsNaN(p_lo), hn::Mul(p_lo, e)));
     const V r = hn::IfThenElse(x > hn::Zero(d), hn::Mul(dy, pos), negative);
     return hn::IfThenElse(hn::IsNaN(x), x, r);  // NaN in, NaN out (NegativeArg drops it)
   }
@@ -217,13 +224,18 @@ struct EluFamily {
   }
 };
 
+// sigmoid'(x) = s (1 - s) = e / (1 + e)^2 with e = exp(-|x|): no 1 - s to cancel, the square
+// as 1 + e (e + 2) rounded once, so exp's error, three roundings and dy's make the bound.
+HWY_INLINE V SigmoidSlope(D d, V x) {
+  const V e = FastExp(d, hn::Neg(hn::Abs(x)));
+  const V den = hn::MulAdd(e, hn::Add(e, hn::Set(d, 2.0f)), hn::Set(d, 1.0f));
+  return hn::Div(e, den);
+}
+
 struct SigmoidFn {
   SigmoidFn(D, const Coefficients&) {}
   V Forward(D d, V x) const { return Sigmoid(d, x); }
-  V Backward(D d, V x, V dy) const {
-    const SigmoidParts p = SigmoidOf(d, x, hn::Zero(d));
-    return hn::Mul(dy, hn::Mul(p.s, p.c));
-  }
+  V Backward(D d, V x, V dy) const { return hn::Mul(dy, SigmoidSlope(d, x)); }
   V BackwardOutput(D d, V y, V dy) const {
     return hn::Mul(dy, hn::Mul(y, hn::Sub(hn::Set(d, 1.0f), y)));
   }
@@ -240,7 +252,10 @@ struct TanhFn {
     const V r = hn::CopySignToAbs(t, x);
     return hn::IfThenElse(hn::IsNaN(x), x, r);
   }
-  V Backward(D d, V x, V dy) const { return BackwardOutput(d, Forward(d, x), dy); }
+  // 1 - tanh(x)^2 = 4 sigmoid'(2x): 1 - t^2 from a rounded t would cancel where |t| nears 1.
+  V Backward(D d, V x, V dy) const {
+    return hn::Mul(dy, hn::Mul(SigmoidSlope(d, hn::Add(x, x)), hn::Set(d, 4.0f)));
+  }
   V BackwardOutput(D d, V y, V dy) const {
     return hn::Mul(dy, hn::Sub(hn::Set(d, 1.0f), hn::Mul(y, y)));
   }
@@ -343,9 +358,17 @@ struct Silu {
     }
     return hn::Mul(x, Sigmoid(d, x));
   }
+  // s (1 + x (1 - s)) over the common denominator (1 + e)^2, e = exp(-|x|): e (1 + e + x)
+  // below 0, 1 + e + x e above. The only cancellation left is 1 + e + x near the root.
   V Backward(D d, V x, V dy) const {
-    const SigmoidParts p = SigmoidOf(d, x, hn::Zero(d));
-    return hn::Mul(dy, hn::Mul(p.s, hn::MulAdd(x, p.c, hn::Set(d, 1.0f))));
+    const V one = hn::Set(d, 1.0f);
+    const V e = FastExp(d, hn::Neg(hn::Abs(x)));
+    const V one_e = hn::Add(one, e);
+    const V num =
+        hn::IfThenElse(x < hn::Zero(d), hn::Mul(e, hn::Add(one_e, x)), hn::MulAdd(x, e, one_e));
+    const V den = hn::MulAdd(e, hn::Add(e, hn::Set(d, 2.0f)), one);
+    const V r = hn::Mul(dy, hn::Div(num, den));
+    return hn::IfThenElse(hn::IsNaN(x), hn::Mul(dy, x), r);  // the input's NaN, quieted
   }
 };
 
