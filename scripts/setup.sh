@@ -19,7 +19,7 @@ packages=(
   dataset-fashion-mnist            # the real data set (falls back to the embedded sample)
 )
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(python3-torch python3-numpy libdnnl-dev)
+  packages+=(python3-torch python3-numpy libdnnl-dev libeigen3-dev)
 fi
 
 missing=()

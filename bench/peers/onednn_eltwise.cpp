@@ -2,7 +2,11 @@
 // float32, and prints one JSON object per line with --json (the schema of `rectify bench --json`).
 //
 // Usage: onednn_eltwise --fns relu,elu --passes forward,backward --sizes 4096,65536 --threads 1,2
-//                       [--min-time-ms 50] [--reps 7] [--json]
+//                       [--min-time-ms 50] [--reps 7] [--out-offset 1024] [--json]
+//
+// Placement, as `rectify bench` fixes it: every buffer page-aligned plus an offset in bytes, the
+// input (x or y) at 0, dy at 2048 and the output at --out-offset, so the two sides meet the same
+// 4K aliasing between loads and stores.
 //
 // forward uses forward_inference; backward (from the input x) and backward_output (from the output
 // y, the *_use_dst_for_bwd algorithms) use forward_training hints. Not measured (reported on
@@ -17,6 +21,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -60,7 +65,20 @@ struct Bench {
   dnnl::primitive prim;
   std::unordered_map<int, memory> args;
   std::string impl;
+  std::vector<std::shared_ptr<void>> storage;  // the memory objects' buffers
 };
+
+constexpr size_t kPageBytes = 4096;
+constexpr size_t kInputOffset = 0, kGradOffset = 2048;
+
+// A memory object over page-aligned storage, `offset` bytes into the page.
+memory Placed(const memory::desc& md, const dnnl::engine& eng, size_t offset,
+              std::vector<std::shared_ptr<void>>& storage) {
+  const size_t bytes = (md.get_size() + offset + kPageBytes) / kPageBytes * kPageBytes;
+  std::shared_ptr<void> p(std::aligned_alloc(kPageBytes, bytes), std::free);
+  storage.push_back(p);
+  return memory(md, eng, static_cast<char*>(p.get()) + offset);
+}
 
 void Fill(const memory& m, float lo, float hi, unsigned seed) {
   std::mt19937 gen(seed);
@@ -70,30 +88,35 @@ void Fill(const memory& m, float lo, float hi, unsigned seed) {
 }
 
 Bench MakeEltwise(const dnnl::engine& eng, dnnl::stream& strm, const Eltwise& e,
-                  const std::string& pass, int64_t size) {
+                  const std::string& pass, int64_t size, size_t out_offset) {
+  std::vector<std::shared_ptr<void>> storage;
   const memory::desc md({size}, memory::data_type::f32, memory::format_tag::a);
   const algorithm alg = pass == "backward_output" ? e.alg_use_dst : e.alg;
   const prop_kind prop =
       pass == "forward" ? prop_kind::forward_inference : prop_kind::forward_training;
   const dnnl::eltwise_forward::primitive_desc fwd_pd({prop, alg, md, e.alpha, e.beta}, eng);
-  memory x(md, eng), y(md, eng);
+  // Forward writes y at the output's offset; the backward passes read it from the input's.
+  const memory x = Placed(md, eng, kInputOffset, storage);
+  const memory y = Placed(md, eng, pass == "forward" ? out_offset : kInputOffset, storage);
   Fill(x, -5.f, 5.f, 1);
   dnnl::eltwise_forward fwd(fwd_pd);
   fwd.execute(strm, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}});
   strm.wait();
   if (pass == "forward") {
-    return {fwd, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}}, fwd_pd.impl_info_str()};
+    return {fwd, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}}, fwd_pd.impl_info_str(), storage};
   }
 
   const dnnl::eltwise_backward::primitive_desc bwd_pd({alg, md, md, e.alpha, e.beta}, eng, fwd_pd);
-  memory dy(md, eng), dx(md, eng);
+  const memory dy = Placed(md, eng, kGradOffset, storage);
+  const memory dx = Placed(md, eng, out_offset, storage);
   Fill(dy, -1.f, 1.f, 2);
   const bool use_dst = pass == "backward_output";
   return {dnnl::eltwise_backward(bwd_pd),
           {{use_dst ? DNNL_ARG_DST : DNNL_ARG_SRC, use_dst ? y : x},
            {DNNL_ARG_DIFF_DST, dy},
            {DNNL_ARG_DIFF_SRC, dx}},
-          bwd_pd.impl_info_str()};
+          bwd_pd.impl_info_str(),
+          storage};
 }
 
 Bench MakePrelu(const dnnl::engine& eng, const std::string& pass, int64_t size) {
@@ -180,6 +203,7 @@ struct Options {
   std::vector<int> threads{1};
   double min_time = 0.05;
   int reps = 7;
+  size_t out_offset = 1024;
   bool json = false;
 };
 
@@ -204,10 +228,12 @@ Options Parse(int argc, char** argv) {
       o.min_time = std::stod(argv[++i]) / 1e3;
     } else if (arg == "--reps" && has_value) {
       o.reps = std::max(1, std::stoi(argv[++i]));
+    } else if (arg == "--out-offset" && has_value) {
+      o.out_offset = std::stoul(argv[++i]) % kPageBytes / 4 * 4;
     } else {
       std::fprintf(stderr,
                    "usage: onednn_eltwise [--fns a,b] [--passes p,q] [--sizes n,m] "
-                   "[--threads t,u] [--min-time-ms ms] [--reps r] [--json]\n");
+                   "[--threads t,u] [--min-time-ms ms] [--reps r] [--out-offset bytes] [--json]\n");
       std::exit(arg == "--help" ? 0 : 2);
     }
   }
@@ -247,7 +273,8 @@ int main(int argc, char** argv) {
             continue;
           }
           try {
-            Bench b = found ? MakeEltwise(eng, strm, *e, pass, size) : MakePrelu(eng, pass, size);
+            Bench b = found ? MakeEltwise(eng, strm, *e, pass, size, opt.out_offset)
+                            : MakePrelu(eng, pass, size);
             const double sec = MedianSecondsPerCall(b, strm, opt.min_time, opt.reps);
             const double elems = static_cast<double>(size);
             const double gelem = elems / sec / 1e9;
@@ -256,9 +283,9 @@ int main(int argc, char** argv) {
               std::printf(
                   "{\"peer\":\"onednn\",\"fn\":\"%s\",\"spec\":\"%s\",\"pass\":\"%s\","
                   "\"size\":%lld,\"threads\":%d,\"target\":\"%s\",\"gelem_per_s\":%.4f,"
-                  "\"gb_per_s\":%.3f,\"impl\":\"%s\"}\n",
+                  "\"gb_per_s\":%.3f,\"out_offset\":%zu,\"impl\":\"%s\"}\n",
                   fn.c_str(), fn.c_str(), pass.c_str(), static_cast<long long>(size), threads,
-                  target.c_str(), gelem, gbytes, b.impl.c_str());
+                  target.c_str(), gelem, gbytes, opt.out_offset, b.impl.c_str());
             } else {
               std::printf("%10s %15s %9lld T=%d %8.3f Gelem/s %8.2f GB/s  [%s]\n", fn.c_str(),
                           pass.c_str(), static_cast<long long>(size), threads, gelem, gbytes,

@@ -1,6 +1,8 @@
 // Exp-based functions meet the ULP bound their registry entry documents, on every SIMD target:
-// forward against the double reference rounded to float, backward within the same number of
-// ULP of the result or of |dy| (a gradient that crosses zero has no relative accuracy to keep).
+// forward against the double reference rounded to float, backward from x within that many ULP
+// of dx, strictly, except within the registry's root_window of a root of the gradient, where the
+// bound is in units of FLT_EPSILON |dy| (no relative accuracy to keep there); backward from y
+// has that |dy| allowance everywhere (y rounded to its limit has lost the digits x had).
 // This suite samples bit patterns over the whole float range; smooth_exhaustive_test (CTest
 // label "exhaustive") sweeps all 2^32.
 #include <gtest/gtest.h>

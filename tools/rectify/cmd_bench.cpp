@@ -22,7 +22,8 @@ Action add_bench(CLI::App& app) {
     std::vector<std::size_t> sizes;
     std::vector<int> threads{1};
     std::string target;
-    bool json = false, quick = false;
+    std::size_t out_offset = bench::kOutOffset;
+    bool json = false, quick = false, sweep = false;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("bench", "Benchmark the kernels against copy bandwidth");
@@ -37,6 +38,11 @@ Action add_bench(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "Thread counts (default: 1)")
       ->check(CLI::Range(1, kMaxThreads));
   cmd->add_option("--target", args->target, "Pin a SIMD target (see `rectify info`)");
+  cmd->add_option("--out-offset", args->out_offset,
+                  "Output's byte offset in a 4 KiB page (x at 0, dy at 2048; default 1024)")
+      ->check(CLI::Range(std::size_t{0}, bench::kPageBytes - 4));
+  cmd->add_flag("--sweep-offsets", args->sweep,
+                "Time a range of output offsets; report the worst and the best");
   cmd->add_flag("--json", args->json, "One JSON object per line");
   cmd->add_flag("--quick", args->quick, "Shorter measurements");
   return [args] {
@@ -54,10 +60,12 @@ Action add_bench(CLI::App& app) {
     auto sizes = args->sizes;
     if (sizes.empty()) sizes = {4096, 65536, 1 << 20, 1 << 24, 1 << 26};
     const bench::Options options{.min_seconds = args->quick ? 0.005 : 0.02,
-                                 .repetitions = args->quick ? 3 : 5};
+                                 .repetitions = args->quick ? 3 : 5,
+                                 .sweep_offsets = args->sweep};
     if (!args->json) {
-      fmt::print("{:<12} {:<16} {:>10} {:>3} {:>8} {:>9} {:>8} {:>8} {:>7}\n", "fn", "pass", "size",
-                 "thr", "target", "Gelem/s", "GB/s", "copy", "ratio");
+      fmt::print("{:<12} {:<16} {:>10} {:>3} {:>8} {:>9} {:>8} {:>8} {:>7} {:>6}{}\n", "fn", "pass",
+                 "size", "thr", "target", "Gelem/s", "GB/s", "copy", "ratio", "offset",
+                 args->sweep ? "   best Gelem/s at  worst/best" : "");
     }
     for (const auto& a : fns) {
       for (const auto pass : passes) {
@@ -72,7 +80,7 @@ Action add_bench(CLI::App& app) {
           for (const int t : args->threads) {
             const auto r = [&] {
               try {
-                return bench::run({a, pass, size, t}, options);
+                return bench::run({a, pass, size, t, args->out_offset}, options);
               } catch (const std::bad_alloc&) {
                 throw std::runtime_error(
                     fmt::format("bench: not enough memory for {} elements ({} buffers of {} MiB)",
@@ -82,9 +90,15 @@ Action add_bench(CLI::App& app) {
             if (args->json) {
               fmt::print("{}\n", bench::to_json(r));
             } else {
-              fmt::print("{:<12} {:<16} {:>10} {:>3} {:>8} {:>9.2f} {:>8.1f} {:>8.1f} {:>7.2f}\n",
-                         a.name(), bench::pass_name(pass), size, t, r.target, r.gelem_per_s,
-                         r.gb_per_s, r.copy_gb_per_s, r.ratio_to_copy);
+              fmt::print(
+                  "{:<12} {:<16} {:>10} {:>3} {:>8} {:>9.2f} {:>8.1f} {:>8.1f} {:>7.2f} {:>6}",
+                  a.name(), bench::pass_name(pass), size, t, r.target, r.gelem_per_s, r.gb_per_s,
+                  r.copy_gb_per_s, r.ratio_to_copy, r.c.out_offset);
+              if (r.swept) {
+                fmt::print(" {:>14.2f} {:>3} {:>11.2f}", r.best_gelem_per_s, r.best_offset,
+                           r.worst_gelem_per_s / r.best_gelem_per_s);
+              }
+              fmt::print("\n");
             }
             std::fflush(stdout);
           }

@@ -21,7 +21,9 @@ Coefficients coefficients(const Activation& a) {
     case Fn::selu:
     case Fn::celu: {
       const auto c = ref::elu_coefficients<float>(a.fn(), a);
-      return {c.pos, c.neg, c.in};
+      const auto e = ref::elu_coefficients<double>(a.fn(), a);
+      const double grad = e.in * e.neg;
+      return {c.pos, c.neg, c.in, f(grad), f(grad - f(grad))};
     }
     case Fn::keras_relu:
       return {f(a.param(0)), f(a.param(1)), f(a.param(2))};

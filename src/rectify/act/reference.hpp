@@ -50,6 +50,13 @@ T sigmoid(T x) {
   return x >= T(0) ? s : e * s;
 }
 
+// sigmoid'(x) = s (1 - s) = e / (1 + e)^2 with e = exp(-|x|), free of cancellation.
+template <class T>
+T sigmoid_slope(T x) {
+  const T e = std::exp(-std::fabs(x));
+  return e / ((T(1) + e) * (T(1) + e));
+}
+
 template <class T>
 T relu(T x) {
   return x < T(0) ? T(0) : x;  // NaN and -0.0 pass through unchanged
@@ -138,14 +145,10 @@ T backward(const Activation& a, T x, T dy) {
       if (x >= T(a.param(1)) && a.param(1) < HUGE_VAL) return T(0);  // no clip point at inf
       if (!(x <= T(a.param(2)))) return dy;                          // NaN passes dy, as in relu
       return a.param(0) == 0.0 ? T(0) : dy * T(a.param(0));
-    case Fn::sigmoid: {
-      const T s = sigmoid(x);
-      return dy * (s * (T(1) - s));
-    }
-    case Fn::tanh: {
-      const T t = std::tanh(x);
-      return dy * (T(1) - t * t);
-    }
+    case Fn::sigmoid:  // s (1 - s) = e / (1 + e)^2, e = exp(-|x|): 1 - s cancels in the tail
+      return dy * sigmoid_slope(x);
+    case Fn::tanh:  // 1 - t^2 = 4 q / (1 + q)^2, q = exp(-2 |x|): 1 - t^2 cancels in the tails
+      return dy * sigmoid_slope(T(2) * x) * T(4);
     case Fn::gelu_erf: {
       const T cdf = T(0.5) * std::erfc(-x * T(kInvSqrt2));
       const T pdf = T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);

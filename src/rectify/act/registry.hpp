@@ -40,6 +40,9 @@ struct FunctionInfo {
   // Which saved tensor backward can use, as a function of the parameters.
   bool (*backward_from_output)(const Activation&);
   bool (*mask)(const Activation&);
+  // Within this distance of a root of f' (e.g. gelu's at x = -0.75), the backward bound is in
+  // units of |dy| FLT_EPSILON instead of ULP of dx: there is no relative precision to keep.
+  double root_window = 0;
 };
 
 std::span<const FunctionInfo> registry();

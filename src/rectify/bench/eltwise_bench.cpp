@@ -3,14 +3,16 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
-#include "hwy/aligned_allocator.h"
 #include "rectify/act/crelu.hpp"
 #include "rectify/act/kernels.hpp"
 #include "rectify/act/prelu.hpp"
@@ -36,26 +38,31 @@ std::size_t calls_for(const Fn& fn, const Options& o) {
   }
 }
 
-// Median seconds per call of a and of b. The repetitions alternate between the two, so that a
-// machine whose speed drifts (a shared VM, turbo) slows both alike and their ratio holds.
-template <class A, class B>
-std::pair<double, double> time_alternating(const A& a, const B& b, const Options& o) {
-  const std::size_t calls_a = calls_for(a, o), calls_b = calls_for(b, o);
-  const auto seconds_per_call = [](const auto& fn, std::size_t calls) {
+// Median (or with `best`, least) seconds per call of each of fns. The repetitions take turns
+// between them, so that a machine whose speed drifts (a shared VM, turbo) slows all alike and
+// their ratios hold.
+std::vector<double> time_alternating(const std::vector<std::function<void()>>& fns,
+                                     const Options& o, bool best = false) {
+  std::vector<std::size_t> calls;
+  for (const auto& fn : fns) calls.push_back(calls_for(fn, o));
+  const auto seconds_per_call = [](const auto& fn, std::size_t count) {
     const auto start = Clock::now();
-    for (std::size_t i = 0; i < calls; ++i) fn();
-    return std::chrono::duration<double>(Clock::now() - start).count() / static_cast<double>(calls);
+    for (std::size_t i = 0; i < count; ++i) fn();
+    return std::chrono::duration<double>(Clock::now() - start).count() / static_cast<double>(count);
   };
-  std::vector<double> times_a, times_b;
+  std::vector<std::vector<double>> times(fns.size());
   for (int r = 0; r < o.repetitions; ++r) {
-    times_a.push_back(seconds_per_call(a, calls_a));
-    times_b.push_back(seconds_per_call(b, calls_b));
+    for (std::size_t k = 0; k < fns.size(); ++k) {
+      times[k].push_back(seconds_per_call(fns[k], calls[k]));
+    }
   }
-  const auto median = [](std::vector<double>& v) {
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-    return v[v.size() / 2];
-  };
-  return {median(times_a), median(times_b)};
+  std::vector<double> medians;
+  for (auto& v : times) {
+    const auto at = v.begin() + (best ? 0 : static_cast<std::ptrdiff_t>(v.size() / 2));
+    std::nth_element(v.begin(), at, v.end());
+    medians.push_back(*at);
+  }
+  return medians;
 }
 
 // A copy split over the same threads as the kernels.
@@ -71,6 +78,13 @@ void parallel_copy(const float* src, float* dst, std::size_t n, int threads) {
     const std::size_t begin = std::min(n, p * step), end = std::min(n, begin + step);
     std::memcpy(dst + begin, src + begin, (end - begin) * sizeof(float));
   }
+}
+
+// Page-aligned room for n floats starting `offset` bytes in.
+std::unique_ptr<float[], void (*)(float*)> aligned_floats(std::size_t n, std::size_t offset) {
+  const std::size_t bytes = (n * sizeof(float) + offset + kPageBytes) / kPageBytes * kPageBytes;
+  return {static_cast<float*>(std::aligned_alloc(kPageBytes, bytes)),
+          [](float* p) { std::free(p); }};
 }
 
 // The channel layout the prelu benchmark uses: NCHW with 32 channels.
@@ -120,63 +134,76 @@ bool supports(const Activation& a, Pass p) {
   return false;
 }
 
-Workload::Buffer Workload::allocate(std::size_t n) {
-  auto p = hwy::AllocateAligned<float>(std::max<std::size_t>(n, 1));
-  std::shared_ptr<float[]> shared(p.release(),
-                                  [](float* f) { hwy::FreeAlignedBytes(f, nullptr, nullptr); });
-  return {shared, std::span<float>(shared.get(), n)};
+Workload::Buffer Workload::allocate(std::size_t bytes) {
+  const std::size_t size = (bytes + 2 * kPageBytes - 1) / kPageBytes * kPageBytes;
+  return Buffer(static_cast<std::byte*>(std::aligned_alloc(kPageBytes, size)),
+                [](std::byte* p) { std::free(p); });
 }
 
-Workload::Workload(const Case& c) : case_(c) {
+Workload::Workload(const Case& c, std::vector<std::size_t> out_offsets) : case_(c) {
   const Activation& a = c.activation;
   if (!supports(a, c.pass)) {
     throw std::invalid_argument(fmt::format("{} has no {} pass", a.to_string(), pass_name(c.pass)));
   }
+  if (out_offsets.empty()) out_offsets.push_back(c.out_offset);
+  for (const std::size_t off : out_offsets) {
+    if (off >= kPageBytes || off % sizeof(float) != 0) {
+      throw std::invalid_argument(
+          fmt::format("output offset {} is not a multiple of 4 below {}", off, kPageBytes));
+    }
+  }
   const std::size_t n = c.size;
   const bool crelu = a.fn() == Fn::crelu;
-  x_ = allocate(n);
-  dy_ = allocate(crelu ? 2 * n : n);
-  out_ = allocate(crelu ? 2 * n : n);
-  y_ = allocate(n);
-  mask_.resize(mask_bytes(n));
+  const std::size_t n2 = crelu ? 2 * n : n;
+  x_ = allocate(n * sizeof(float));
+  y_ = allocate(n * sizeof(float));
+  dy_ = allocate(n2 * sizeof(float));
+  out_ = allocate(n2 * sizeof(float));
+  mask_ = allocate(mask_bytes(n));
+  const auto x = at<float>(x_, kInputOffset, n);
+  const auto y = at<float>(y_, kInputOffset, n);
+  const auto dy = at<float>(dy_, kGradOffset, n2);
+  const auto mask = at<std::uint8_t>(mask_, kMaskOffset, mask_bytes(n));
   std::mt19937 rng(42);
   std::normal_distribution<float> normal(0.0f, 2.0f);
-  for (auto& v : x_.span) v = normal(rng);
-  for (auto& v : dy_.span) v = normal(rng);
-  forward(a, x_.span, crelu ? out_.span : y_.span);
-  if (a.has_mask()) forward_with_mask(a, x_.span, y_.span, mask_);
+  for (auto& v : x) v = normal(rng);
+  for (auto& v : dy) v = normal(rng);
+  const auto first_out = at<float>(out_, out_offsets.front(), n2);
+  forward(a, x, crelu ? first_out : y);
+  if (a.has_mask()) forward_with_mask(a, x, y, mask);
   const auto layout = prelu_layout(n);
   slopes_.assign(layout.channels, 0.25f);
   dslopes_.resize(layout.channels);
 
-  const std::span<const float> x = x_.span, dy = dy_.span, y = y_.span;
-  const std::span<float> out = out_.span;
-  switch (c.pass) {
-    case Pass::forward:
-      if (a.fn() == Fn::prelu) {
-        call_ = [this, x, out, layout] { prelu_forward(x, slopes_, layout, out); };
-      } else {
-        call_ = [a, x, out] { forward(a, x, out); };
-      }
-      break;
-    case Pass::backward:
-      if (a.fn() == Fn::prelu) {
-        call_ = [this, x, dy, out, layout] {
-          prelu_backward(x, slopes_, dy, layout, out, dslopes_);
-        };
-      } else {
-        call_ = [a, x, dy, out, n] { backward(a, x, dy, out.first(n)); };
-      }
-      break;
-    case Pass::backward_output:
-      call_ = [a, y, dy, out] { backward_from_output(a, y, dy, out); };
-      break;
-    case Pass::forward_mask:
-      call_ = [this, a, x, out] { forward_with_mask(a, x, out, mask_); };
-      break;
-    case Pass::backward_mask:
-      call_ = [this, a, dy, out] { backward_from_mask(a, mask_, dy, out); };
-      break;
+  for (const std::size_t off : out_offsets) {
+    const auto out = at<float>(out_, off, n2);
+    switch (c.pass) {
+      case Pass::forward:
+        if (a.fn() == Fn::prelu) {
+          calls_.emplace_back([this, x, out, layout] { prelu_forward(x, slopes_, layout, out); });
+        } else {
+          calls_.emplace_back([a, x, out] { forward(a, x, out); });
+        }
+        break;
+      case Pass::backward:
+        if (a.fn() == Fn::prelu) {
+          calls_.emplace_back([this, x, dy, out, layout] {
+            prelu_backward(x, slopes_, dy, layout, out, dslopes_);
+          });
+        } else {
+          calls_.emplace_back([a, x, dy, out, n] { backward(a, x, dy, out.first(n)); });
+        }
+        break;
+      case Pass::backward_output:
+        calls_.emplace_back([a, y, dy, out] { backward_from_output(a, y, dy, out); });
+        break;
+      case Pass::forward_mask:
+        calls_.emplace_back([a, x, out, mask] { forward_with_mask(a, x, out, mask); });
+        break;
+      case Pass::backward_mask:
+        calls_.emplace_back([a, dy, out, mask] { backward_from_mask(a, mask, dy, out); });
+        break;
+    }
   }
 }
 
@@ -199,21 +226,47 @@ double Workload::bytes_moved() const {
 
 Result run(const Case& c, const Options& options) {
   set_num_threads(c.threads);
-  const Workload work(c);
+  std::vector<std::size_t> offsets{c.out_offset};
+  if (options.sweep_offsets) offsets.assign(std::begin(kSweepOffsets), std::end(kSweepOffsets));
+  const Workload work(c, offsets);
   Result r{.c = c, .target = simd::current_target()};
   const std::size_t n = c.size;
-  // Highway's allocator staggers allocations so the copy does not suffer 4K aliasing.
-  auto src = hwy::AllocateAligned<float>(n), dst = hwy::AllocateAligned<float>(n);
-  std::fill_n(src.get(), n, 1.0f);
-  std::fill_n(dst.get(), n, 0.0f);
-  const auto [seconds, copy_seconds] =
-      time_alternating([&] { work.run_once(); },
-                       [&] { parallel_copy(src.get(), dst.get(), n, c.threads); }, options);
-  r.seconds = seconds;
+  // The copy at the kernels' own input and default output offsets, which memcpy handles well.
+  const auto src = aligned_floats(n, kInputOffset), dst = aligned_floats(n, kOutOffset);
+  std::fill_n(src.get() + kInputOffset / sizeof(float), n, 1.0f);
+  std::fill_n(dst.get() + kOutOffset / sizeof(float), n, 0.0f);
+  std::vector<std::function<void()>> fns;
+  for (std::size_t k = 0; k < work.placements(); ++k)
+    fns.emplace_back([&, k] { work.run_once(k); });
+  fns.emplace_back([&] {
+    parallel_copy(src.get() + kInputOffset / sizeof(float), dst.get() + kOutOffset / sizeof(float),
+                  n, c.threads);
+  });
+  // A sweep compares placements of the same work: each offset's fastest of many short
+  // repetitions, which other processes on the machine can only slow, not speed up, and one of
+  // which likely finds the core to itself.
+  Options timing = options;
+  if (options.sweep_offsets) {
+    timing.min_seconds = std::min(options.min_seconds, 0.002);
+    timing.repetitions = std::max(options.repetitions, 31);
+  }
+  const auto seconds = time_alternating(fns, timing, options.sweep_offsets);
   set_num_threads(0);
-  r.gelem_per_s = static_cast<double>(n) / r.seconds / 1e9;
+  const auto slowest = std::max_element(seconds.begin(), seconds.end() - 1);
+  const auto fastest = std::min_element(seconds.begin(), seconds.end() - 1);
+  const auto gelem = [&](double s) { return static_cast<double>(n) / s / 1e9; };
+  r.seconds = *slowest;
+  r.c.out_offset = offsets[static_cast<std::size_t>(slowest - seconds.begin())];
+  if (options.sweep_offsets) {
+    r.swept = true;
+    r.worst_offset = r.c.out_offset;
+    r.best_offset = offsets[static_cast<std::size_t>(fastest - seconds.begin())];
+    r.worst_gelem_per_s = gelem(*slowest);
+    r.best_gelem_per_s = gelem(*fastest);
+  }
+  r.gelem_per_s = gelem(r.seconds);
   r.gb_per_s = work.bytes_moved() / r.seconds / 1e9;
-  r.copy_gb_per_s = 8.0 * static_cast<double>(n) / copy_seconds / 1e9;
+  r.copy_gb_per_s = 8.0 * static_cast<double>(n) / seconds.back() / 1e9;
   r.ratio_to_copy = r.gb_per_s / r.copy_gb_per_s;
   return r;
 }
@@ -231,6 +284,16 @@ std::string to_json(const Result& r) {
   j["gb_per_s"] = r.gb_per_s;
   j["copy_gb_per_s"] = r.copy_gb_per_s;
   j["ratio_to_copy"] = r.ratio_to_copy;
+  j["out_offset"] = r.c.out_offset;
+  j["in_offset"] = kInputOffset;
+  j["dy_offset"] = kGradOffset;
+  if (r.swept) {
+    j["worst_offset"] = r.worst_offset;
+    j["worst_gelem_per_s"] = r.worst_gelem_per_s;
+    j["best_offset"] = r.best_offset;
+    j["best_gelem_per_s"] = r.best_gelem_per_s;
+    j["worst_to_best"] = r.worst_gelem_per_s / r.best_gelem_per_s;
+  }
   return j.dump();
 }
 

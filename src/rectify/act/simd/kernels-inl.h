@@ -39,6 +39,7 @@ using M = hn::Mask<D>;
 using detail::Coefficients;
 
 constexpr std::size_t kBlock = 64;  // elements per mask word; a multiple of every vector width
+constexpr std::size_t kPageBytes = 4096;  // the period of the loads' store-aliasing check
 
 // exp's argument is clamped here: below it every result is 0 or a denormal, and Highway's Exp
 // is documented on [-FLT_MAX, 104] only.
@@ -111,7 +112,15 @@ HWY_INLINE V ClampMagnitude(D d, V x, float limit) {
 
 // ---------------------------------------------------------------- piecewise-linear family
 
+// Whether F computes each lane from that lane alone (it declares kLaneWise): then where its
+// vectors start changes no bit of the output.
+template <class F>
+constexpr bool kLaneWise = requires {
+  F::kLaneWise;
+};
+
 struct Relu {
+  static constexpr bool kLaneWise = true;
   explicit Relu(D, const Coefficients&) {}
   V Forward(D d, V x) const { return hn::IfThenZeroElse(x < hn::Zero(d), x); }
   M Pass(D d, V x) const { return hn::Not(x <= hn::Zero(d)); }
@@ -121,6 +130,7 @@ struct Relu {
 };
 
 struct Leaky {
+  static constexpr bool kLaneWise = true;
   V slope;
   Leaky(D d, const Coefficients& k) : slope(hn::Set(d, k.c0)) {}
   V Forward(D d, V x) const { return hn::IfThenElse(Pass(d, x), x, hn::Mul(x, slope)); }
@@ -130,6 +140,7 @@ struct Leaky {
 };
 
 struct Relu6 {
+  static constexpr bool kLaneWise = true;
   V six;
   Relu6(D d, const Coefficients&) : six(hn::Set(d, 6.0f)) {}
   V Forward(D d, V x) const {
@@ -143,6 +154,7 @@ struct Relu6 {
 };
 
 struct KerasRelu {
+  static constexpr bool kLaneWise = true;
   V slope, max_value, threshold;
   bool zero_slope, clipped;  // clipped: max_value is finite, so the gradient is 0 above it
   KerasRelu(D d, const Coefficients& k)
@@ -171,13 +183,14 @@ struct KerasRelu {
 // celu with alpha 1), so the multiply before the exponential is skipped.
 template <bool kUnitIn>
 struct EluFamily {
-  V pos, neg, in, in_neg;
+  V pos, neg, in, grad_hi, grad_lo;
   bool unit_pos;
   EluFamily(D d, const Coefficients& k)
       : pos(hn::Set(d, k.c0)),
         neg(hn::Set(d, k.c1)),
         in(hn::Set(d, k.c2)),
-        in_neg(hn::Set(d, k.c2 * k.c1)),
+        grad_hi(hn::Set(d, k.grad_hi)),
+        grad_lo(hn::Set(d, k.grad_lo)),
         unit_pos(k.c0 == 1.0f) {}
   // min(x, 0) in. Backward's FastExp takes any argument (very negative ones on its slow path);
   // Forward clamps it.
@@ -194,8 +207,14 @@ struct EluFamily {
     // + 0: a negative result that underflows (neg x < 2^-150) is +0, as in the reference.
     return hn::Add(FastExpm1ScaledPlus(d, arg, neg, positive), hn::Zero(d));
   }
+  // dy (in neg) exp(x in) below 0, with dy (in neg) = p + p_lo carried exactly enough that the
+  // product rounds once: exp's error and that rounding are all.
   V Backward(D d, V x, V dy) const {
-    const V negative = hn::Mul(hn::Mul(dy, in_neg), FastExp(d, NegativeArg(d, x)));
+    const V e = FastExp(d, NegativeArg(d, x));
+    const V p = hn::Mul(dy, grad_hi);
+    const V p_lo = hn::MulAdd(dy, grad_lo, ProductError(d, dy, grad_hi, p));
+    // An infinite dy makes p_lo inf - inf: p alone then carries the result.
+    const V negative = hn::MulAdd(p, e, hn::IfThenZeroElse(hn::IsNaN(p_lo), hn::Mul(p_lo, e)));
     const V r = hn::IfThenElse(x > hn::Zero(d), hn::Mul(dy, pos), negative);
     return hn::IfThenElse(hn::IsNaN(x), x, r);  // NaN in, NaN out (NegativeArg drops it)
   }
@@ -205,13 +224,18 @@ struct EluFamily {
   }
 };
 
+// sigmoid'(x) = s (1 - s) = e / (1 + e)^2 with e = exp(-|x|): no 1 - s to cancel, the square
+// as 1 + e (e + 2) rounded once, so exp's error, three roundings and dy's make the bound.
+HWY_INLINE V SigmoidSlope(D d, V x) {
+  const V e = FastExp(d, hn::Neg(hn::Abs(x)));
+  const V den = hn::MulAdd(e, hn::Add(e, hn::Set(d, 2.0f)), hn::Set(d, 1.0f));
+  return hn::Div(e, den);
+}
+
 struct SigmoidFn {
   SigmoidFn(D, const Coefficients&) {}
   V Forward(D d, V x) const { return Sigmoid(d, x); }
-  V Backward(D d, V x, V dy) const {
-    const SigmoidParts p = SigmoidOf(d, x, hn::Zero(d));
-    return hn::Mul(dy, hn::Mul(p.s, p.c));
-  }
+  V Backward(D d, V x, V dy) const { return hn::Mul(dy, SigmoidSlope(d, x)); }
   V BackwardOutput(D d, V y, V dy) const {
     return hn::Mul(dy, hn::Mul(y, hn::Sub(hn::Set(d, 1.0f), y)));
   }
@@ -228,7 +252,10 @@ struct TanhFn {
     const V r = hn::CopySignToAbs(t, x);
     return hn::IfThenElse(hn::IsNaN(x), x, r);
   }
-  V Backward(D d, V x, V dy) const { return BackwardOutput(d, Forward(d, x), dy); }
+  // 1 - tanh(x)^2 = 4 sigmoid'(2x): 1 - t^2 from a rounded t would cancel where |t| nears 1.
+  V Backward(D d, V x, V dy) const {
+    return hn::Mul(dy, hn::Mul(SigmoidSlope(d, hn::Add(x, x)), hn::Set(d, 4.0f)));
+  }
   V BackwardOutput(D d, V y, V dy) const {
     return hn::Mul(dy, hn::Sub(hn::Set(d, 1.0f), hn::Mul(y, y)));
   }
@@ -331,9 +358,17 @@ struct Silu {
     }
     return hn::Mul(x, Sigmoid(d, x));
   }
+  // s (1 + x (1 - s)) over the common denominator (1 + e)^2, e = exp(-|x|): e (1 + e + x)
+  // below 0, 1 + e + x e above. The only cancellation left is 1 + e + x near the root.
   V Backward(D d, V x, V dy) const {
-    const SigmoidParts p = SigmoidOf(d, x, hn::Zero(d));
-    return hn::Mul(dy, hn::Mul(p.s, hn::MulAdd(x, p.c, hn::Set(d, 1.0f))));
+    const V one = hn::Set(d, 1.0f);
+    const V e = FastExp(d, hn::Neg(hn::Abs(x)));
+    const V one_e = hn::Add(one, e);
+    const V num =
+        hn::IfThenElse(x < hn::Zero(d), hn::Mul(e, hn::Add(one_e, x)), hn::MulAdd(x, e, one_e));
+    const V den = hn::MulAdd(e, hn::Add(e, hn::Set(d, 2.0f)), one);
+    const V r = hn::Mul(dy, hn::Div(num, den));
+    return hn::IfThenElse(hn::IsNaN(x), hn::Mul(dy, x), r);  // the input's NaN, quieted
   }
 };
 
@@ -441,26 +476,106 @@ void WithStores(const detail::KernelCall& c, std::size_t begin, std::size_t end,
   }
 }
 
-// Runs step(i) for every whole vector of [begin, end), then Walk's padded copy on the rest: a
-// plain loop, one vector per trip (unrolling it 4x halved leaky_relu and relu6 on Zen 3).
-template <std::size_t kIn, class Step, class Block>
-void Sweep(const float* const (&in)[3], float* out, std::size_t begin, std::size_t end,
-           const Step& step, const Block& block) {
+// 4K aliasing: on x86 cores a load waits for an earlier store still in the store buffer whose
+// address matches it in the low 12 bits (and on Zen 3, in the same 64-byte line modulo 4 KiB),
+// as if it were the same address. Where an output lies d bytes past an input modulo 4 KiB, the
+// store of element i matches the loads of element i + d / 4. Sweep avoids the wait two ways:
+// its loads run kLead to 2 kLead vectors ahead of the stores, so every load within that lead of
+// a store has already been issued; and it walks the arrays backward when an input lies further
+// than the lead before the output, so that the matching loads all come before their stores.
+// Walking forward from an input that lies before the output, or backward from one after it,
+// the matching load comes d bytes of stores later; when two inputs disagree, the direction
+// whose nearest such store lies furthest back wins (1 KiB back, the store has drained).
+constexpr std::size_t kLead = 4;
+
+HWY_INLINE bool Backwards(const float* const (&in)[3], const float* out) {
+  const std::size_t lead = kLead * hn::Lanes(D()) * sizeof(float);
+  std::size_t forward_gap = kPageBytes, backward_gap = kPageBytes;
+  for (const float* p : in) {
+    if (p == nullptr) continue;
+    // out - p modulo 4 KiB, as a distance in [-2048, 2048).
+    const std::size_t d =
+        (reinterpret_cast<std::uintptr_t>(out) - reinterpret_cast<std::uintptr_t>(p)) % kPageBytes;
+    if (d < kPageBytes / 2) {
+      if (d >= lead) forward_gap = std::min(forward_gap, d);
+    } else if (kPageBytes - d >= lead) {
+      backward_gap = std::min(backward_gap, kPageBytes - d);
+    }
+  }
+  return forward_gap < backward_gap;
+}
+
+// finish(at(k), load(at(k))) for k in [0, vectors), at(k) = first + k step (modulo 2^64: step
+// may be minus a vector), the loads kLead vectors ahead. One instantiation for both directions,
+// so that both compile to the same arithmetic (the sign of a NaN that meets another NaN depends
+// on the operands' order the compiler picks).
+template <class Load, class Finish>
+HWY_INLINE void Pipelined(std::size_t vectors, std::size_t first, std::size_t step, Load load,
+                          Finish finish) {
+  const auto at = [first, step](std::size_t k) { return first + k * step; };
+  using Loaded = decltype(load(std::size_t{0}));
+  std::size_t k = 0;
+  if (vectors >= 2 * kLead) {
+    Loaded held[kLead];
+    for (std::size_t j = 0; j < kLead; ++j) held[j] = load(at(j));
+    for (; k + 2 * kLead <= vectors; k += kLead) {
+      Loaded next[kLead];
+      for (std::size_t j = 0; j < kLead; ++j) next[j] = load(at(k + kLead + j));
+      for (std::size_t j = 0; j < kLead; ++j) finish(at(k + j), held[j]);
+      for (std::size_t j = 0; j < kLead; ++j) held[j] = next[j];
+    }
+    for (std::size_t j = 0; j < kLead; ++j) finish(at(k + j), held[j]);
+    k += kLead;
+  }
+  for (; k < vectors; ++k) finish(at(k), load(at(k)));
+}
+
+// finish(i, load(i)) for every whole vector i of [begin, end), and Walk's padded copy with
+// `block` on the pieces before and after them, in the direction Backwards picks. kAlign: the
+// vectors start at the first aligned store (one that straddles two cache lines costs two);
+// only for functions computed lane by lane, since it moves the vectors' bounds with the
+// output's address and with the threads' split, and a function that branches on the whole
+// vector (a slow path for a far tail) must see the same neighbours whatever the threads.
+template <std::size_t kIn, bool kAlign, class Load, class Finish, class Block>
+void Sweep(const float* const (&in)[3], float* out, std::size_t begin, std::size_t end, Load load,
+           Finish finish, const Block& block) {
   const std::size_t n = hn::Lanes(D());
-  std::size_t i = begin;
-  for (; i + n <= end; i += n) step(i);
-  if (i < end) Walk<kIn, 1>(in, {out, nullptr}, nullptr, nullptr, i, end, block);
+  const std::size_t bytes = n * sizeof(float);
+  const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out + begin) % bytes;
+  const std::size_t first =
+      kAlign ? begin + std::min(end - begin, (bytes - misaligned) % bytes / sizeof(float)) : begin;
+  const std::size_t vectors = (end - first) / n, whole = first + vectors * n;
+  const auto piece = [&](std::size_t from, std::size_t to) {
+    if (from < to) Walk<kIn, 1>(in, {out, nullptr}, nullptr, nullptr, from, to, block);
+  };
+  const bool backwards = Backwards(in, out);
+  if (backwards) {
+    piece(whole, end);
+  } else {
+    piece(begin, first);
+  }
+  Pipelined(vectors, backwards ? whole - n : first, backwards ? std::size_t{0} - n : n, load,
+            finish);
+  if (backwards) {
+    piece(begin, first);
+  } else {
+    piece(whole, end);
+  }
 }
 
 template <class F>
 void Forward(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
   const D d;
   WithStores(c, begin, end, [&](auto stream) {
+    constexpr bool kStream = decltype(stream)::value;
     const float* x = c.in0;  // may be y: in place
     float* y = c.out;
-    Sweep<1>(
+    // Captures by value: a vector store may alias any memory, so a pointer or coefficient read
+    // through a reference would be read again after every store.
+    Sweep<1, kLaneWise<F>>(
         {c.in0, nullptr, nullptr}, c.out, begin, end,
-        [&](std::size_t i) { StoreOut<stream()>(f.Forward(d, hn::LoadU(d, x + i)), d, y + i); },
+        [x](std::size_t i) { return hn::LoadU(D(), x + i); },
+        [y, f](std::size_t i, V v) { StoreOut<kStream>(f.Forward(D(), v), D(), y + i); },
         [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
           ForEachVector(d, [&](std::size_t j) {
             hn::StoreU(f.Forward(d, hn::LoadU(d, in[0] + j)), d, out[0] + j);
@@ -469,19 +584,25 @@ void Forward(const F& f, const detail::KernelCall& c, std::size_t begin, std::si
   });
 }
 
+struct Pair {
+  V a, b;
+};
+
 // out = g(in0, in1) elementwise, with g(v0, v1) one of the two-input passes.
-template <class G>
+template <bool kAlign, class G>
 void Binary(const detail::KernelCall& c, std::size_t begin, std::size_t end, const G& g) {
   const D d;
   WithStores(c, begin, end, [&](auto stream) {
+    constexpr bool kStream = decltype(stream)::value;
     const float* a = c.in0;
     const float* b = c.in1;
     float* o = c.out;
-    Sweep<2>(
+    Sweep<2, kAlign>(  // captures by value, as in Forward
         {c.in0, c.in1, nullptr}, c.out, begin, end,
-        [&](std::size_t i) {
-          StoreOut<stream()>(g(hn::LoadU(d, a + i), hn::LoadU(d, b + i)), d, o + i);
+        [a, b](std::size_t i) {
+          return Pair{hn::LoadU(D(), a + i), hn::LoadU(D(), b + i)};
         },
+        [o, g](std::size_t i, const Pair& p) { StoreOut<kStream>(g(p.a, p.b), D(), o + i); },
         [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
           ForEachVector(d, [&](std::size_t j) {
             hn::StoreU(g(hn::LoadU(d, in[0] + j), hn::LoadU(d, in[1] + j)), d, out[0] + j);
@@ -492,14 +613,12 @@ void Binary(const detail::KernelCall& c, std::size_t begin, std::size_t end, con
 
 template <class F>
 void Backward(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
-  const D d;
-  Binary(c, begin, end, [&](V x, V dy) { return f.Backward(d, x, dy); });
+  Binary<kLaneWise<F>>(c, begin, end, [f](V x, V dy) { return f.Backward(D(), x, dy); });
 }
 
 template <class F>
 void BackwardOutput(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
-  const D d;
-  Binary(c, begin, end, [&](V y, V dy) { return f.BackwardOutput(d, y, dy); });
+  Binary<kLaneWise<F>>(c, begin, end, [f](V y, V dy) { return f.BackwardOutput(D(), y, dy); });
 }
 
 template <class F>

@@ -1,0 +1,87 @@
+// The kernels pick their loop from where the buffers sit: the direction from the distances
+// between inputs and output modulo 4 KiB, the first aligned store from the output's address.
+// Whatever they pick, every element is computed once and the same: the output is bit for bit
+// the one computed at a plain placement, for every output offset in a page, both sides of each
+// input, on every SIMD target, forward and backward, at sizes with and without partial pieces.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace rectify {
+namespace {
+
+using testing::describe;
+using testing::same_float;
+
+constexpr std::size_t kPageFloats = 1024;
+
+// Floats from a page boundary, so that offsets in floats are offsets in a 4 KiB page.
+struct PageBuffer {
+  std::vector<float> storage;
+  float* base;
+  explicit PageBuffer(std::size_t n) : storage(n + 2 * kPageFloats) {
+    const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
+    base = storage.data() + (4096 - address % 4096) % 4096 / sizeof(float);
+  }
+};
+
+void expect_same(std::span<const float> got, std::span<const float> want, const std::string& what) {
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (!same_float(got[i], want[i])) {
+      ADD_FAILURE() << what << " at index " << i << " of " << want.size() << ": expected "
+                    << describe(want[i]) << ", got " << describe(got[i]);
+      return;
+    }
+  }
+}
+
+class Placement : public ::testing::TestWithParam<Activation> {};
+
+TEST_P(Placement, OutputIsTheSameAtEveryOffsetFromTheInputs) {
+  const Activation a = GetParam();
+  testing::for_each_target([&](const std::string&) {
+    for (const std::size_t n : {std::size_t{1}, std::size_t{37}, std::size_t{300},
+                                std::size_t{1000}, std::size_t{4099}}) {
+      // x at the start of a page, dy half a page further; the output at offsets that put it
+      // just before, on and just after each of them, and between.
+      PageBuffer xb(n), dyb(n + kPageFloats / 2), ob(n + kPageFloats);
+      const std::span<float> x(xb.base, n), dy(dyb.base + kPageFloats / 2, n);
+      const auto xv = testing::random_values(n, static_cast<std::uint32_t>(n), 4.0f);
+      const auto dyv = testing::random_values(n, static_cast<std::uint32_t>(n + 3), 2.0f);
+      std::copy(xv.begin(), xv.end(), x.begin());
+      std::copy(dyv.begin(), dyv.end(), dy.begin());
+      std::vector<float> y_want(n), dx_want(n);
+      forward(a, x, y_want);
+      backward(a, x, dy, dx_want);
+      for (const std::size_t off : {0,   1,   3,   4,   8,   16,  17,   64,   100,  256,
+                                    500, 511, 512, 513, 520, 700, 1000, 1008, 1020, 1023}) {
+        SCOPED_TRACE("n = " + std::to_string(n) + ", output offset = " + std::to_string(off));
+        const std::span<float> out(ob.base + off, n);
+        forward(a, x, out);
+        expect_same(out, y_want, "forward");
+        backward(a, x, dy, out);
+        expect_same(out, dx_want, "backward");
+      }
+      // In place: the output is the input.
+      std::vector<float> in_place(xv);
+      forward(a, in_place, in_place);
+      expect_same(in_place, y_want, "forward in place");
+    }
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Functions, Placement,
+                         ::testing::Values(Activation::parse("relu"),
+                                           Activation::parse("leaky_relu:0.2"),
+                                           Activation::parse("relu6"), Activation::parse("elu"),
+                                           Activation::parse("tanh"),
+                                           Activation::parse("gelu_erf")),
+                         testing::case_name);
+
+}  // namespace
+}  // namespace rectify
