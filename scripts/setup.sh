@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages rectify needs. Idempotent: skips what is present.
-# Usage: scripts/setup.sh [--peers]   (--peers also installs PyTorch and oneDNN for bench/compare)
+# Usage: scripts/setup.sh [--peers]   (--peers also installs PyTorch, oneDNN and Eigen for bench/compare)
 set -euo pipefail
 
 # What each package is for (see README "Dependencies").

@@ -23,11 +23,11 @@
 #include <cstdlib>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <unsupported/Eigen/SpecialFunctions>
 #include <vector>
 
+#include "comma_list.hpp"
 #include "rectify/act/activation.hpp"
 #include "rectify/act/reference.hpp"
 
@@ -52,15 +52,6 @@ bool Apply(const std::string& fn, ConstArray x, Array y) {
     return false;
   }
   return true;
-}
-
-std::vector<std::string> Split(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
 }
 
 constexpr std::size_t kPageBytes = 4096;

@@ -23,13 +23,14 @@
 #include <cstdlib>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include <dnnl.hpp>
+
+#include "comma_list.hpp"
 
 namespace {
 
@@ -183,15 +184,6 @@ const char* IsaName(dnnl::cpu_isa isa) {
     if (value == isa) return name;
   }
   return "other";
-}
-
-std::vector<std::string> Split(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
 }
 
 struct Options {

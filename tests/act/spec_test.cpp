@@ -46,11 +46,8 @@ TEST(Spec, ErrorsNameTheFunctionTheParameterAndTheRange) {
   const auto negative_alpha = error_of([] { Activation::parse("elu:-1"); });
   EXPECT_NE(negative_alpha.find("elu"), std::string::npos) << negative_alpha;
   EXPECT_NE(negative_alpha.find("alpha"), std::string::npos) << negative_alpha;
-  EXPECT_NE(negative_alpha.find("[0, 1000000]"), std::string::npos)
-      << negative_alpha;
-  EXPECT_NE(error_of([] {
-              Activation::parse("celu:0");
-            }).find("[1.1754943508222875e-38, 1000000]"),
+  EXPECT_NE(negative_alpha.find("[0, 1000000]"), std::string::npos) << negative_alpha;
+  EXPECT_NE(error_of([] { Activation::parse("celu:0"); }).find("[1.1754943508222875e-38, 1000000]"),
             std::string::npos);
   EXPECT_NE(error_of([] { Activation::parse("elu:beta=1"); }).find("unknown parameter 'beta'"),
             std::string::npos);

@@ -1,6 +1,5 @@
 #include "rectify/act/threads.hpp"
 
-#include <cblas.h>
 #include <omp.h>
 
 #include <atomic>
@@ -12,10 +11,9 @@ std::atomic<int> requested{0};  // 0: OpenMP's default
 }  // namespace
 
 void set_num_threads(int n) {
+  // Only rectify's count: its GEMMs run OpenBLAS on one thread per call (nn/gemm), and OpenBLAS's
+  // own setting would also overwrite the caller's OpenMP default.
   requested.store(n < 1 ? 0 : n, std::memory_order_relaxed);
-  // The GEMMs follow the same count; OpenBLAS keeps its own pool (OPENBLAS_NUM_THREADS, all
-  // cores by default) until told.
-  openblas_set_num_threads(n < 1 ? omp_get_num_procs() : n);
 }
 
 int num_threads() {

@@ -7,8 +7,8 @@
 
 namespace rectify {
 
-// Threads used for large spans and by the GEMMs (OpenBLAS); defaults to OpenMP's maximum.
-// n < 1 restores the default.
+// Threads of rectify's pool (kernels, layers, their GEMMs); defaults to OpenMP's maximum
+// (OMP_NUM_THREADS, else the cores). n < 1 restores the default.
 void set_num_threads(int n);
 int num_threads();
 
