@@ -21,5 +21,6 @@
   X(gelu_tanh)               \
   X(silu)                    \
   X(softplus)                \
+  X(mish)                    \
   /* one line per function, above this one */
 // clang-format on
