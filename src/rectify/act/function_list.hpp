@@ -22,5 +22,6 @@
   X(silu)                    \
   X(softplus)                \
   X(mish)                    \
+  X(hardswish)               \
   /* one line per function, above this one */
 // clang-format on
