@@ -137,6 +137,27 @@ TEST(Linear, ShapeMismatchNamesTheLayerAndBothShapes) {
   }
 }
 
+// prelu's slopes are parameters of an ActivationLayer and crelu doubles the width: fused into a
+// Linear, the one would silently run with a fixed slope and the other with half its output.
+TEST(Linear, RefusesFunctionsThatAreLayersOfTheirOwn) {
+  std::mt19937_64 rng(1);
+  for (const auto& f : registry()) {
+    const Activation a(f.fn);
+    if (fusable(a)) {
+      EXPECT_NO_THROW(Linear("fc", 4, 3, a, rng)) << f.name;
+      continue;
+    }
+    try {
+      Linear("fc", 4, 3, a, rng);
+      ADD_FAILURE() << f.name << ": no exception";
+    } catch (const std::invalid_argument& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("fc:"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("ActivationLayer"), std::string::npos) << msg;
+    }
+  }
+}
+
 TEST(ActivationLayer, PreluLearnsPerChannelSlopesByFiniteDifferences) {
   ActivationLayer layer("act", Activation::parse("prelu"), 3);
   Tensor x = random_tensor(Shape{4, 3, 5}, 9);
