@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "rectify/act/reference.hpp"
+#include "rectify/act/registry.hpp"
 #include "rectify/lab/summary.hpp"
 #include "rectify/nn/activation_layer.hpp"
 
@@ -68,8 +69,9 @@ Claim cheap(const LabResults& r) {
   std::string costly;
   for (const auto& row : r.cost) {
     fastest = std::min(fastest, row.forward_ns);
-    for (const auto* exp_based : {"sigmoid", "tanh", "elu", "gelu_erf", "silu"}) {
-      if (row.activation == exp_based) {
+    {
+      const FunctionInfo* f = find_function(row.activation);
+      if (f != nullptr && !f->exact) {  // the exp-based functions
         costly += fmt::format("{}{} {:.2f}x", costly.empty() ? "" : ", ", row.activation,
                               row.forward_ns / relu);
         if (row.forward_ns < 2 * relu) slower_than_half.push_back(row.activation);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "rectify/act/registry.hpp"
 #include "rectify/act/simd_target.hpp"
 #include "rectify/act/threads.hpp"
 #include "rectify/bench/eltwise_bench.hpp"
@@ -69,8 +70,7 @@ std::string summary(const Run& r) {
 LabPlan make_plan(const std::string& size) {
   LabPlan p;
   p.size = size;
-  p.activations = {"relu",  "leaky_relu", "prelu", "elu",     "selu",     "celu",
-                   "relu6", "crelu",      "tanh",  "sigmoid", "gelu_erf", "silu"};
+  for (const auto& f : registry()) p.activations.emplace_back(f.name);  // the comparison: all
   p.dying_activations = {"relu", "leaky_relu", "elu", "prelu"};
   p.depth_activations = {"relu", "leaky_relu", "elu", "selu", "tanh", "sigmoid"};
   if (size == "quick") {
