@@ -239,7 +239,7 @@ void properties_section(ReportWriter& w, const LabResults& r) {
       "(`rectify props` prints more): range, monotonicity, smoothness, saturation, and the "
       "output for N(0, 1) input.");
   std::vector<std::vector<std::string>> rows;
-  const PropertyOptions options{.normal_samples = 100'000, .measure_cost = false};
+  const PropertyOptions options{.normal_samples = 100'000};
   for (const auto& a : r.plan.activations) {
     const auto p = measure_properties(Activation::parse(a), options);
     std::string kinks;
