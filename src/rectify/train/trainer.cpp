@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -265,30 +264,6 @@ Interrupted::Interrupted(int epoch_, std::size_t batch_, std::size_t batches_, i
       batches(batches_),
       epochs(epochs_),
       checkpoint(std::move(checkpoint_)) {}
-
-std::string to_json(const EpochMetrics& m) {
-  nlohmann::ordered_json j;
-  j["epoch"] = m.epoch;
-  j["train_loss"] = m.train_loss;
-  j["train_acc"] = m.train_acc;
-  j["test_loss"] = m.test_loss;
-  j["test_acc"] = m.test_acc;
-  j["seconds"] = m.seconds;
-  j["images_per_s"] = m.images_per_s;
-  for (const auto& l : m.layers) {
-    j["layers"].push_back({{"name", l.layer},
-                           {"units", l.units},
-                           {"dead", l.dead},
-                           {"dead_fraction", l.dead_fraction()},
-                           {"died", l.died},
-                           {"revived", l.revived},
-                           {"sparsity", l.sparsity},
-                           {"mean", l.mean},
-                           {"std", l.stddev},
-                           {"grad_norm", l.grad_norm}});
-  }
-  return j.dump();
-}
 
 std::vector<diag::LayerStats> probe_untrained(const TrainOptions& options, const data::Dataset& set,
                                               std::size_t batches) {

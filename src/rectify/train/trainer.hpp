@@ -10,16 +10,10 @@
 
 #include "rectify/data/dataset.hpp"
 #include "rectify/diag/layer_stats.hpp"
+#include "rectify/train/metrics.hpp"
 #include "rectify/train/options.hpp"
 
 namespace rectify::train {
-
-struct EpochMetrics {
-  int epoch = 0;
-  double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0;
-  double seconds = 0, images_per_s = 0;  // the training loop only
-  std::vector<diag::LayerStats> layers;  // one per activation layer, when diagnostics are on
-};
 
 // Called after every batch with (epoch, batches done, batches in the epoch, running loss).
 using BatchProgress = std::function<void(int, std::size_t, std::size_t, double)>;
@@ -54,8 +48,6 @@ class Interrupted : public std::runtime_error {
 std::vector<EpochMetrics> train(const TrainOptions& options, const data::FashionMnist& data,
                                 const BatchProgress& progress = {}, const EpochReport& report = {},
                                 const StopRequest& stop = {});
-
-std::string to_json(const EpochMetrics& m);
 
 // The diagnostics of the untrained model: `batches` training batches (in data order) through
 // forward and backward without an optimizer step. The depth study's gradient norms at init.
