@@ -27,6 +27,7 @@
 #include "commands.hpp"
 #include "rectify/act/activation.hpp"
 #include "rectify/act/reference.hpp"
+#include "rectify/io/atomic_file.hpp"
 #include "rectify/lab/chart.hpp"
 #include "rectify/train/metrics.hpp"
 
@@ -248,64 +249,6 @@ std::vector<NamedChart> log_charts(const PlotArgs& a) {
 
 // ---- output ---------------------------------------------------------------------------------
 
-// Removes a temporary file unless it was handed on (renamed into place).
-class TempFile {
- public:
-  // A new empty file beside `target`, so that the final rename stays on one file system.
-  explicit TempFile(const fs::path& target) {
-    std::string name =
-        (target.parent_path() / ("." + target.filename().string() + ".XXXXXX")).string();
-    const int fd = ::mkstemp(name.data());
-    if (fd < 0) {
-      throw std::runtime_error(
-          fmt::format("{}: cannot create a file there: {}", target.string(), std::strerror(errno)));
-    }
-    fd_ = fd;
-    path_ = name;
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-
-  const std::string& path() const { return path_; }
-
-  void write(std::string_view bytes) {
-    for (std::size_t done = 0; done < bytes.size();) {
-      const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fail("write failed");
-      done += static_cast<std::size_t>(n);
-    }
-  }
-  // Flushes and closes the file, with the permissions a plain new file would get.
-  void close() {
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    if (::fchmod(fd_, 0666 & ~mask) != 0) fail("chmod failed");
-    if (::fsync(fd_) != 0) fail("fsync failed");
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail("close failed");
-  }
-  void rename_to(const fs::path& target) {
-    if (std::rename(path_.c_str(), target.c_str()) != 0) {
-      throw std::runtime_error(
-          fmt::format("{}: cannot replace: {}", target.string(), std::strerror(errno)));
-    }
-    path_.clear();
-  }
-
- private:
-  [[noreturn]] void fail(const char* what) const {
-    throw std::runtime_error(fmt::format("{}: {}: {}", path_, what, std::strerror(errno)));
-  }
-  int fd_ = -1;
-  std::string path_;
-};
-
 std::optional<fs::path> find_program(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::string dirs = path ? path : "/usr/bin:/bin";
@@ -345,28 +288,28 @@ int run_program(const fs::path& program, std::vector<std::string> args) {
 }
 
 void write_svg(const fs::path& target, const std::string& svg) {
-  TempFile tmp(target);
-  tmp.write(svg);
-  tmp.close();
-  tmp.rename_to(target);
+  io::write_file_atomically(target, svg, {.unique_temp = true});
 }
 
+// rsvg-convert reads the SVG from one temporary file and writes the PNG into another, which then
+// replaces the target; the first is removed, never renamed.
 void write_png(const fs::path& target, const std::string& svg, const fs::path& converter) {
-  TempFile source(target.string() + ".svg");
+  io::AtomicFile source(target, {.unique_temp = true});
   source.write(svg);
   source.close();
-  TempFile png(target);
+  io::AtomicFile png(target, {.unique_temp = true});
   png.close();
-  const int status = run_program(converter, {"--format", "png", "--background-color", "white",
-                                             "--output", png.path(), source.path()});
+  const int status =
+      run_program(converter, {"--format", "png", "--background-color", "white", "--output",
+                              png.temp_path().string(), source.temp_path().string()});
   if (status != 0) {
     throw std::runtime_error(
         fmt::format("{}: rsvg-convert failed (exit status {})", target.string(), status));
   }
-  if (fs::file_size(png.path()) == 0) {
+  if (fs::file_size(png.temp_path()) == 0) {
     throw std::runtime_error(fmt::format("{}: rsvg-convert wrote nothing", target.string()));
   }
-  png.rename_to(target);
+  png.commit();
 }
 
 bool is_image_path(const fs::path& p) {
