@@ -43,9 +43,10 @@ HWY_INLINE void AdamLanes(D d, const AdamUpdate& u, float* HWY_RESTRICT w,
   non_finite = hn::Or(non_finite, hn::BitCast(du, hn::Sub(wj, wj)));
 }
 
-// Whole vectors, then the tail one lane at a time through the same body.
+// Whole vectors, then the tail one lane at a time through the same body. `u` is a copy, so that
+// the stores cannot alias it and its broadcasts stay out of the loop.
 template <bool kDecoupled>
-bool AdamLoop(const AdamUpdate& u, float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
+bool AdamLoop(const AdamUpdate u, float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
               float* HWY_RESTRICT m, float* HWY_RESTRICT v, std::size_t n) {
   const hn::ScalableTag<float> d;
   const hn::RebindToUnsigned<decltype(d)> du;
