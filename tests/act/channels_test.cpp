@@ -45,7 +45,7 @@ void check_prelu(const Shape& s, bool nhwc, bool shared) {
       for (std::size_t h = 0; h < s.h; ++h)
         for (std::size_t w = 0; w < s.w; ++w) {
           const std::size_t i = index_of(s, nhwc, n, c, h, w);
-          const Activation a(Fn::prelu, {slopes[shared ? 0 : c]});
+          const Activation a = testing::make("prelu", {slopes[shared ? 0 : c]});
           ASSERT_TRUE(testing::same_float(y[i], ref::forward(a, x[i]))) << "y at " << i;
           ASSERT_TRUE(testing::same_float(dx[i], ref::backward(a, x[i], dy[i]))) << "dx at " << i;
           if (!(x[i] > 0)) {
@@ -138,7 +138,7 @@ TEST(Crelu, ConcatenatesAlongTheChannelAxis) {
 TEST(Crelu, PlainForwardIsTheWholeSpanAsOneChannelBlock) {
   const std::vector<float> x = {-2, -0.0f, 3};
   std::vector<float> y(6);
-  forward(Activation(Fn::crelu), x, y);
+  forward(Activation::parse("crelu"), x, y);
   EXPECT_EQ(y, (std::vector<float>{0, -0.0f, 3, 2, 0, 0}));
 }
 

@@ -209,7 +209,7 @@ TEST(Properties, EveryRegisteredFunction) {
     EXPECT_TRUE(std::isfinite(p.normal.mean));
     EXPECT_TRUE(std::isfinite(p.normal.stddev));
     EXPECT_TRUE(p.continuous);  // every default is continuous
-    if (f.piecewise_linear) {
+    if (f.exact) {
       EXPECT_FALSE(p.derivative_continuous) << "a kink at 0";
     }
   }

@@ -68,8 +68,8 @@ TEST(Spec, ErrorsNameTheFunctionTheParameterAndTheRange) {
   EXPECT_NE(error_of([] { Activation::parse("keras_relu:max_value=-1"); }).find("max_value"),
             std::string::npos);
   EXPECT_NE(error_of([] { Activation::parse("softplus:beta=0"); }).find("beta"), std::string::npos);
-  EXPECT_NE(error_of([] { Activation(Fn::elu, {-0.5}); }).find("alpha"), std::string::npos);
-  EXPECT_NE(error_of([] { Activation(Fn::relu6, {1.0}); }).find("takes 0"), std::string::npos);
+  EXPECT_NE(error_of([] { testing::make("elu", {-0.5}); }).find("alpha"), std::string::npos);
+  EXPECT_NE(error_of([] { testing::make("relu6", {1.0}); }).find("takes 0"), std::string::npos);
 }
 
 TEST(Spec, BackwardNeedsComeFromTheMetadata) {

@@ -19,6 +19,29 @@
 
 namespace rectify::testing {
 
+// The function called `name` with these parameters (in the registry's order).
+inline Activation make(std::string_view name, std::initializer_list<double> values = {}) {
+  const FunctionInfo* f = find_function(name);
+  if (f == nullptr) throw std::invalid_argument("no function " + std::string(name));
+  return Activation(f->fn, values);
+}
+
+// Every registry function at its defaults and at the parameterisations its definition lists
+// (test_specs), those whose metadata passes `keep`: what every suite covers.
+template <class Keep>
+std::vector<Activation> registry_cases(const Keep& keep) {
+  std::vector<Activation> cases;
+  for (const auto& f : registry()) {
+    if (!keep(f)) continue;
+    cases.emplace_back(f.fn);
+    for (const auto spec : f.test_specs) cases.push_back(Activation::parse(spec));
+  }
+  return cases;
+}
+inline std::vector<Activation> registry_cases() {
+  return registry_cases([](const FunctionInfo&) { return true; });
+}
+
 // Runs body once per SIMD target this CPU can run, with the kernels pinned to it.
 template <class Body>
 void for_each_target(const Body& body) {

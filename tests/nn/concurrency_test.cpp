@@ -141,7 +141,7 @@ std::vector<Job> jobs() {
   std::vector<Job> all;
   std::uint64_t seed = 100;
   for (const auto& f : registry()) {
-    if (f.fn == Fn::prelu || f.fn == Fn::crelu) continue;  // the channel job
+    if (f.layer.kind != LayerKind::elementwise) continue;  // the channel job
     all.push_back(kernel_job(Activation(f.fn), seed += 10));
   }
   all.push_back(kernel_job(Activation::parse("keras_relu:max_value=6,threshold=0.5"), seed += 10));

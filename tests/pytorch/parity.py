@@ -2,10 +2,13 @@
 """Checks rectify against PyTorch on special and random values, forward and backward.
 
 Usage: parity.py RECTIFY_BINARY. Exits 77 (CTest: skipped) when torch is not importable.
-Piecewise-linear functions must agree bit for bit (sign of zero included); exp-based ones to
-1e-5 relative or 1e-6 absolute (PyTorch computes exp(x) - 1 and 1 + tanh(u), which lose
-precision where rectify does not). NaN must be NaN on both sides.
+Every function of the registry (`rectify list --json`) with a PyTorch name, at its defaults and
+at the parameterisations its definition lists, is checked; the registry also says where rectify
+deliberately differs (README, "Semantics"). Exact functions must agree bit for bit (sign of zero
+included); the others to 1e-5 relative or 1e-6 absolute (PyTorch computes exp(x) - 1 and
+1 + tanh(u), which lose precision where rectify does not). NaN must be NaN on both sides.
 """
+import json
 import math
 import struct
 import subprocess
@@ -19,36 +22,6 @@ except ImportError:
     sys.exit(77)
 
 RECTIFY = sys.argv[1]
-
-# spec -> (PyTorch function, exact?)
-CASES = {
-    "relu": (F.relu, True),
-    "leaky_relu": (lambda t: F.leaky_relu(t, 0.01), True),
-    "leaky_relu:0.2": (lambda t: F.leaky_relu(t, 0.2), True),
-    "prelu": (lambda t: F.prelu(t, torch.tensor([0.25])), True),
-    "relu6": (F.relu6, True),
-    "elu": (F.elu, False),
-    "elu:0.5": (lambda t: F.elu(t, 0.5), False),
-    "selu": (F.selu, False),
-    "celu:2": (lambda t: F.celu(t, 2.0), False),
-    "sigmoid": (torch.sigmoid, False),
-    "tanh": (torch.tanh, False),
-    "gelu_erf": (F.gelu, False),
-    "gelu_tanh": (lambda t: F.gelu(t, approximate="tanh"), False),
-    "silu": (F.silu, False),
-    "softplus": (F.softplus, False),
-    "softplus:2,10": (lambda t: F.softplus(t, 2.0, 10.0), False),
-}
-
-# Where rectify deliberately differs (README, "Semantics"); (spec prefix, pass, predicate on x).
-KNOWN_DIFFERENCES = [
-    # PyTorch 1.13 is inconsistent here: its vectorized hardtanh_backward gives 0 at NaN, its
-    # scalar path 1; rectify passes dy as relu does (and as the 1-bit mask must).
-    ("relu6", "backward", math.isnan),
-    # PyTorch's gelu_tanh backward computes x^3 and overflows to NaN above ~1e13; rectify gives
-    # the limits 1 and 0.
-    ("gelu_tanh", "backward", lambda x: abs(x) > 1e13),
-]
 
 SPECIALS = [0.0, -0.0, 1.0, -1.0, 6.0, -6.0, 5.9999995, 6.0000005, math.inf, -math.inf,
             math.nan, 1e-30, -1e-30, 1e-45, -1e-45, 3.4e38, -3.4e38, 20.0, 20.000002, 10.0,
@@ -79,26 +52,52 @@ def same(a, b, exact):
     return abs(a - b) <= max(1e-6, 1e-5 * abs(b))
 
 
+def rectify_json(*args):
+    out = subprocess.run([RECTIFY, *args, "--json"], check=True, capture_output=True, text=True)
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def cases():
+    """(spec, parameters, registry entry) for every function PyTorch has; and those it lacks."""
+    found, missing = [], []
+    for f in rectify_json("list"):
+        if not f["peers"]["torch"]:
+            missing.append(f["name"])
+            continue
+        specs = [f["name"]] + f["test_specs"]
+        for spec, props in zip(specs, rectify_json("props", *specs, "--no-timing")):
+            found.append((spec, props["params"], f))
+    return found, missing
+
+
+def torch_call(expression, params):
+    """The registry's PyTorch expression in x and the parameters, as a function of x."""
+    names = {"F": F, "torch": torch, "math": math}
+    return lambda t: eval(expression, names, {"x": t, **params})  # pylint: disable=eval-used
+
+
 def main():
     xs = points()
-    failures = 0
-    for spec, (fn, exact) in CASES.items():
+    failures = checked = 0
+    found, missing = cases()
+    for spec, params, f in found:
         x = torch.tensor(xs, dtype=torch.float32, requires_grad=True)
-        y = fn(x)
+        y = torch_call(f["peers"]["torch"], params)(x)
         y.sum().backward()
         want = {"forward": y.detach().tolist(), "backward": x.grad.tolist()}
+        differs = f["peers"]["torch_differs"] or "False"
         for pass_name in ("forward", "backward"):
             got = rectify_eval(spec, xs, pass_name)
-            known = [pred for prefix, p, pred in KNOWN_DIFFERENCES
-                     if spec.startswith(prefix) and p == pass_name]
             bad = [(xi, g, w) for xi, g, w in zip(xs, got, want[pass_name])
-                   if not same(g, w, exact) and not any(pred(xi) for pred in known)]
+                   if not same(g, w, f["exact"])
+                   and not eval(differs, {"math": math}, {"x": xi, "pass_": pass_name, **params})]
             for xi, g, w in bad[:3]:
                 print(f"parity: {spec} {pass_name} at x = {xi!r}: rectify {g!r}, PyTorch {w!r}")
             failures += len(bad)
-    checked = len(CASES) * 2 * len(xs)
+            checked += len(xs)
     print(f"parity: {checked - failures} passed, {failures} failed "
-          f"(PyTorch {torch.__version__}, {len(CASES)} functions)")
+          f"(PyTorch {torch.__version__}, {len(found)} cases; PyTorch has no "
+          f"{', '.join(missing)})")
     return 1 if failures else 0
 
 

@@ -25,7 +25,7 @@ Action add_eval(CLI::App& app) {
   return [args] {
     const auto a = Activation::parse(args->spec);
     const std::size_t n = args->x.size();
-    std::vector<float> x(n), y(a.fn() == Fn::crelu ? 2 * n : n), dy(y.size(), 0), dx(n);
+    std::vector<float> x(n), y(width_factor(a) * n), dy(y.size(), 0), dx(n);
     for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<float>(args->x[i]);
     for (auto& v : dy) v = static_cast<float>(args->dy);
     forward(a, x, y);
@@ -34,7 +34,7 @@ Action add_eval(CLI::App& app) {
     for (std::size_t i = 0; i < n; ++i) {
       if (args->pass != "forward") {
         fmt::print("{}\t{}\n", x[i], dx[i]);
-      } else if (a.fn() == Fn::crelu) {
+      } else if (width_factor(a) == 2) {
         fmt::print("{}\t{}\t{}\n", x[i], y[i], y[n + i]);
       } else {
         fmt::print("{}\t{}\n", x[i], y[i]);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -72,9 +73,9 @@ void validate(const FunctionInfo& f, const std::array<double, kMaxParams>& value
           values[i]));
     }
   }
-  if (f.fn == Fn::keras_relu && values[2] > values[1]) {
-    throw std::invalid_argument(fmt::format(
-        "keras_relu: threshold ({}) must not exceed max_value ({})", values[2], values[1]));
+  if (f.check) {
+    const std::string error = f.check(std::span<const double>(values).first(f.params.size()));
+    if (!error.empty()) throw std::invalid_argument(error);
   }
 }
 

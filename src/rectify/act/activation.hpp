@@ -7,26 +7,15 @@
 #include <string>
 #include <string_view>
 
+#include "rectify/act/function_list.hpp"
+
 namespace rectify {
 
-// Every function rectify defines. The registry (registry.hpp) lists each with its metadata.
-enum class Fn {
-  relu,
-  leaky_relu,
-  prelu,
-  elu,
-  selu,
-  celu,
-  relu6,
-  keras_relu,
-  crelu,
-  sigmoid,
-  tanh,
-  gelu_erf,
-  gelu_tanh,
-  silu,
-  softplus,
-};
+// Every function rectify defines, in the order of function_list.hpp. The registry
+// (registry.hpp) holds each one's metadata.
+#define RECTIFY_FN_ENUMERATOR(name) name,
+enum class Fn { RECTIFY_FUNCTIONS(RECTIFY_FN_ENUMERATOR) };
+#undef RECTIFY_FN_ENUMERATOR
 
 inline constexpr std::size_t kMaxParams = 3;
 

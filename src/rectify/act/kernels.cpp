@@ -6,35 +6,10 @@
 #include "rectify/act/checks.hpp"
 #include "rectify/act/parallel.hpp"
 #include "rectify/act/reference.hpp"
+#include "rectify/act/registry.hpp"
 #include "rectify/act/simd/kernel_call.hpp"
 
 namespace rectify {
-namespace detail {
-
-Coefficients coefficients(const Activation& a) {
-  const auto f = [](double v) { return static_cast<float>(v); };
-  switch (a.fn()) {
-    case Fn::leaky_relu:
-    case Fn::prelu:
-      return {f(a.param(0)), 0, 0};
-    case Fn::elu:
-    case Fn::selu:
-    case Fn::celu: {
-      const auto c = ref::elu_coefficients<float>(a.fn(), a);
-      const auto e = ref::elu_coefficients<double>(a.fn(), a);
-      const double grad = e.in * e.neg;
-      return {c.pos, c.neg, c.in, f(grad), f(grad - f(grad))};
-    }
-    case Fn::keras_relu:
-      return {f(a.param(0)), f(a.param(1)), f(a.param(2))};
-    case Fn::softplus:
-      return {f(a.param(0)), f(a.param(1)), 0};
-    default:
-      return {};
-  }
-}
-
-}  // namespace detail
 
 namespace {
 
@@ -57,11 +32,12 @@ void forward(const Activation& a, std::span<const float> x, std::span<float> y) 
   const auto call = call_name("forward", a);
   detail::check_data(call, "x", x);
   const std::size_t n = x.size();
-  if (a.fn() == Fn::crelu) {
+  if (layer_kind(a) == LayerKind::channel_pair) {
     detail::check_size(call, "y", y, 2 * n, "twice the size of x");
     detail::check_no_partial_overlap(call, "x", x, "y", y.first(n));
     detail::check_no_partial_overlap(call, "x", x, "y", y.subspan(n));
-    if (x.data() == y.data() && n > 0) detail::fail(call, "crelu cannot run in place");
+    if (x.data() == y.data() && n > 0)
+      detail::fail(call, fmt::format("{} cannot run in place", a.name()));
     run({.fn = a.fn(),
          .pass = Pass::crelu_forward,
          .in0 = x.data(),
@@ -74,7 +50,7 @@ void forward(const Activation& a, std::span<const float> x, std::span<float> y) 
   detail::check_no_partial_overlap(call, "x", x, "y", y);
   run({.fn = a.fn(),
        .pass = Pass::forward,
-       .k = detail::coefficients(a),
+       .k = ref::coefficients(a),
        .in0 = x.data(),
        .out = y.data()},
       n);
@@ -87,7 +63,7 @@ void backward(const Activation& a, std::span<const float> x, std::span<const flo
   const std::size_t n = x.size();
   detail::check_size(call, "dx", dx, n, "the size of x");
   detail::check_no_partial_overlap(call, "x", x, "dx", dx);
-  if (a.fn() == Fn::crelu) {
+  if (layer_kind(a) == LayerKind::channel_pair) {
     detail::check_size(call, "dy", dy, 2 * n, "twice the size of x");
     detail::check_no_partial_overlap(call, "dy", dy, "dx", dx);
     run({.fn = a.fn(),
@@ -103,7 +79,7 @@ void backward(const Activation& a, std::span<const float> x, std::span<const flo
   detail::check_no_partial_overlap(call, "dy", dy, "dx", dx);
   run({.fn = a.fn(),
        .pass = Pass::backward,
-       .k = detail::coefficients(a),
+       .k = ref::coefficients(a),
        .in0 = x.data(),
        .in1 = dy.data(),
        .out = dx.data()},
@@ -126,7 +102,7 @@ void backward_from_output(const Activation& a, std::span<const float> y, std::sp
   detail::check_no_partial_overlap(call, "dy", dy, "dx", dx);
   run({.fn = a.fn(),
        .pass = Pass::backward_output,
-       .k = detail::coefficients(a),
+       .k = ref::coefficients(a),
        .in0 = y.data(),
        .in1 = dy.data(),
        .out = dx.data()},
@@ -150,7 +126,7 @@ void forward_with_mask(const Activation& a, std::span<const float> x, std::span<
   detail::check_no_partial_overlap(call, "y", std::span<const float>(y), "mask", mask);
   run({.fn = a.fn(),
        .pass = Pass::forward_mask,
-       .k = detail::coefficients(a),
+       .k = ref::coefficients(a),
        .in0 = x.data(),
        .out = y.data(),
        .mask_out = mask.data()},
@@ -171,11 +147,10 @@ void backward_from_mask(const Activation& a, std::span<const std::uint8_t> mask,
   detail::check_no_partial_overlap(call, "mask", mask, "dx", dx);
   // Where the bit is clear the gradient is the other slope: multiplied like the function's own
   // backward does, or an exact zero where that backward selects zero.
-  const double slope = ref::mask_slope(a);
-  const bool multiply = a.fn() == Fn::leaky_relu || a.fn() == Fn::prelu || slope != 0.0;
+  const auto other = ref::mask_slope(a);
   run({.fn = a.fn(),
        .pass = Pass::backward_mask,
-       .k = {static_cast<float>(slope), multiply ? 1.0f : 0.0f, 0},
+       .k = {static_cast<float>(other.slope), other.multiply ? 1.0f : 0.0f, 0},
        .in1 = dy.data(),
        .mask_in = mask.data(),
        .out = dx.data()},

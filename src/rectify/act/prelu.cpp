@@ -67,7 +67,8 @@ void prelu_forward(std::span<const float> x, std::span<const float> slopes, Chan
     detail::for_each_task(l.outer,
                           (parallel(x.size())) ? static_cast<std::size_t>(num_threads()) : 1,
                           [&](std::size_t row, std::size_t) {
-                            KernelCall k{.pass = Pass::prelu_rows_forward,
+                            KernelCall k{.fn = Fn::prelu,
+                                         .pass = Pass::prelu_rows_forward,
                                          .in0 = x.data() + row * C,
                                          .in1 = slopes.data(),
                                          .out = y.data() + row * C};
@@ -112,7 +113,8 @@ void prelu_backward(std::span<const float> x, std::span<const float> slopes,
                             std::vector<float> acc(C, 0.0f);
                             const std::size_t last = std::min(l.outer, (t + 1) * kRowsPerTask);
                             for (std::size_t row = t * kRowsPerTask; row < last; ++row) {
-                              KernelCall k{.pass = Pass::prelu_rows_backward,
+                              KernelCall k{.fn = Fn::prelu,
+                                           .pass = Pass::prelu_rows_backward,
                                            .in0 = x.data() + row * C,
                                            .in1 = slopes.data(),
                                            .in2 = dy.data() + row * C,

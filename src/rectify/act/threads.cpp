@@ -22,7 +22,7 @@ int num_threads() {
 }
 
 std::size_t parallel_threshold(Fn fn) {
-  return info(fn).piecewise_linear ? kParallelThreshold : kParallelThresholdSmooth;
+  return info(fn).exact ? kParallelThreshold : kParallelThresholdSmooth;
 }
 
 }  // namespace rectify

@@ -82,7 +82,7 @@ std::string flags_text(const std::vector<std::uint8_t>& v) {
 
 ActivationProbe::ActivationProbe(std::string layer, const Activation& a, bool from_mask)
     : layer_(std::move(layer)),
-      flat_mask_(from_mask && a.has_mask() && ref::mask_slope(a) == 0.0) {}
+      flat_mask_(from_mask && a.has_mask() && ref::mask_slope(a).slope == 0.0) {}
 
 void ActivationProbe::set_layout(UnitLayout layout) {
   if (layout == layout_ && !alive_.empty()) return;

@@ -5,6 +5,7 @@
 
 #include "rectify/act/crelu.hpp"
 #include "rectify/act/prelu.hpp"
+#include "rectify/act/registry.hpp"
 
 namespace rectify::nn {
 
@@ -12,10 +13,9 @@ ActivationLayer::ActivationLayer(std::string name, const Activation& a, std::siz
     : name_(std::move(name)),
       act_(a),
       // prelu and crelu have kernels of their own that keep no mask: dead units come from dx.
-      probe_(std::make_unique<diag::ActivationProbe>(name_, a,
-                                                     a.fn() != Fn::prelu && a.fn() != Fn::crelu)) {
+      probe_(std::make_unique<diag::ActivationProbe>(name_, a, fusable(a))) {
   act_.set_probe(probe_.get());
-  if (a.fn() == Fn::prelu) {
+  if (layer_kind(a) == LayerKind::learned_slope) {
     slopes_ = Tensor(Shape{channels == 0 ? 1 : channels});
     slopes_.fill(static_cast<float>(a.param(0)));
     dslopes_ = Tensor(slopes_.shape());
@@ -33,11 +33,11 @@ ChannelLayout ActivationLayer::layout(const Shape& s) const {
 
 const Tensor& ActivationLayer::forward(const Tensor& x, bool training) {
   x_ = &x;
-  const Fn fn = act_.activation().fn();
+  const LayerKind kind = layer_kind(act_.activation());
   const Shape& s = x.shape();
   if (s.rank >= 2 && s.size() > 0) probe_->set_layout({s[1], s.size() / (s[0] * s[1])});
   const bool observe = training && probe_->enabled();
-  if (fn == Fn::prelu) {
+  if (kind == LayerKind::learned_slope) {
     const auto l = layout(x.shape());
     if (slopes_.size() != 1 && slopes_.size() != l.channels) {
       throw std::invalid_argument(fmt::format("{}: {} slopes for an input with {} channels", name_,
@@ -48,7 +48,7 @@ const Tensor& ActivationLayer::forward(const Tensor& x, bool training) {
     if (observe) probe_->forward(y_.span(), 0, {});
     return y_;
   }
-  if (fn == Fn::crelu) {
+  if (kind == LayerKind::channel_pair) {
     const auto l = layout(x.shape());
     Shape doubled = x.shape();
     doubled.dims[1] *= 2;
@@ -66,11 +66,11 @@ const Tensor& ActivationLayer::forward(const Tensor& x, bool training) {
 const Tensor& ActivationLayer::backward(const Tensor& dy) {
   check_shape(name_, "output gradient", dy.shape(), y_.shape());
   dx_.resize(x_->shape());
-  const Fn fn = act_.activation().fn();
-  if (fn == Fn::prelu || fn == Fn::crelu) {
+  const LayerKind kind = layer_kind(act_.activation());
+  if (kind != LayerKind::elementwise) {
     const bool observe = probe_->enabled();
     if (observe) probe_->gradient_at_output(dy.span());
-    if (fn == Fn::prelu) {
+    if (kind == LayerKind::learned_slope) {
       prelu_backward(x_->span(), slopes_.span(), dy.span(), layout(x_->shape()), dx_.span(),
                      dslopes_.span());
     } else {
@@ -84,7 +84,7 @@ const Tensor& ActivationLayer::backward(const Tensor& dy) {
 }
 
 std::vector<Param> ActivationLayer::params() {
-  if (act_.activation().fn() != Fn::prelu) return {};
+  if (layer_kind(act_.activation()) != LayerKind::learned_slope) return {};
   return {{name_ + ".weight", &slopes_, &dslopes_}};
 }
 

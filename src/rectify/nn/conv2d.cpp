@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "rectify/act/parallel.hpp"
+#include "rectify/act/registry.hpp"
 #include "rectify/nn/gemm.hpp"
 #include "rectify/nn/init.hpp"
 
@@ -122,10 +123,7 @@ Conv2d::Conv2d(std::string name, std::size_t in_channels, std::size_t out_channe
         "kernel {}, stride {}",
         name_, in_, out_, kernel_, stride_));
   }
-  if (activation && activation->fn() == Fn::crelu) {
-    throw std::invalid_argument(fmt::format(
-        "{}: crelu doubles the channels and cannot be fused; add an ActivationLayer", name_));
-  }
+  if (activation) require_fusable(name_, *activation);
   weight_ = Tensor(Shape{out_, in_, kernel_, kernel_});
   dweight_ = Tensor(weight_.shape());
   bias_ = Tensor(Shape{out_});

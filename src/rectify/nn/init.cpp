@@ -20,22 +20,10 @@ float uniform_symmetric(std::mt19937_64& rng, float limit) {
   return static_cast<float>((2.0 * unit_interval(rng) - 1.0) * limit);
 }
 
-double he_gain(const Activation& a) {
-  switch (a.fn()) {
-    case Fn::leaky_relu:
-    case Fn::prelu:
-      return std::sqrt(2.0 / (1.0 + a.param(0) * a.param(0)));
-    case Fn::selu:
-      return 1.0;
-    default:
-      return std::sqrt(2.0);
-  }
-}
-
 void init_weights(std::span<float> w, std::size_t fan_in, std::size_t fan_out, const Activation* a,
                   std::mt19937_64& rng, std::optional<Init> chosen) {
-  const Init init = chosen ? *chosen : a ? info(a->fn()).default_init : Init::glorot_uniform;
-  const double gain = a ? he_gain(*a) : std::sqrt(2.0);
+  const Init init = chosen ? *chosen : a ? info(*a).default_init : Init::glorot_uniform;
+  const double gain = a ? rectify::he_gain(*a) : std::sqrt(2.0);
   const double in = static_cast<double>(fan_in), out = static_cast<double>(fan_out);
   switch (init) {
     case Init::he_normal:

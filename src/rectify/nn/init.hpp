@@ -17,10 +17,6 @@ float standard_normal(std::mt19937_64& rng);
 // Uniform in [-limit, limit), from the generator's bits alone.
 float uniform_symmetric(std::mt19937_64& rng, float limit);
 
-// He gain for the activation's negative slope: sqrt(2) for relu, sqrt(2 / (1 + s^2)) for leaky
-// (and prelu at its initial slope), 1 for SELU (LeCun).
-double he_gain(const Activation& a);
-
 // Fills w (fan_out rows of fan_in) with `init`, or when it is empty with the activation's
 // default initializer; layers with no activation default to Glorot uniform. He normal draws
 // N(0, gain^2 / fan_in), He uniform U(-gain sqrt(3 / fan_in), +gain sqrt(3 / fan_in)).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "rectify/act/registry.hpp"
 #include "rectify/nn/gemm.hpp"
 #include "rectify/nn/init.hpp"
 
@@ -22,6 +23,7 @@ Linear::Linear(std::string name, std::size_t in, std::size_t out,
       dweight_(Shape{out, in}),
       dbias_(Shape{out}) {
   if (activation) {
+    require_fusable(name_, *activation);
     act_.emplace(*activation);
     probe_ = std::make_unique<diag::ActivationProbe>(name_, *activation);
     act_->set_probe(probe_.get());

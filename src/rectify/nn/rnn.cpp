@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "rectify/act/registry.hpp"
 #include "rectify/nn/gemm.hpp"
 #include "rectify/nn/init.hpp"
 
@@ -51,12 +52,7 @@ RNN::RNN(std::string name, std::size_t input, std::size_t hidden, std::size_t la
                     "hidden {}, layers {}",
                     name_, input_, hidden_, layers));
   }
-  if (act_.fn() == Fn::crelu || act_.fn() == Fn::prelu) {
-    throw std::invalid_argument(fmt::format(
-        "{}: nonlinearity {} is not supported (crelu doubles the width; prelu's slope is a "
-        "parameter the RNN does not hold); use relu, tanh or another elementwise function",
-        name_, act_.to_string()));
-  }
+  require_fusable(name_, act_);
   const float limit = 1.0f / std::sqrt(static_cast<float>(hidden_));
   cells_.resize(layers);
   for (std::size_t l = 0; l < layers; ++l) {

@@ -16,6 +16,7 @@
 #include "rectify/act/crelu.hpp"
 #include "rectify/act/kernels.hpp"
 #include "rectify/act/prelu.hpp"
+#include "rectify/act/registry.hpp"
 #include "rectify/act/simd_target.hpp"
 #include "rectify/act/threads.hpp"
 
@@ -153,8 +154,7 @@ Workload::Workload(const Case& c, std::vector<std::size_t> out_offsets) : case_(
     }
   }
   const std::size_t n = c.size;
-  const bool crelu = a.fn() == Fn::crelu;
-  const std::size_t n2 = crelu ? 2 * n : n;
+  const std::size_t n2 = width_factor(a) * n;
   x_ = allocate(n * sizeof(float));
   y_ = allocate(n * sizeof(float));
   dy_ = allocate(n2 * sizeof(float));
@@ -169,7 +169,7 @@ Workload::Workload(const Case& c, std::vector<std::size_t> out_offsets) : case_(
   for (auto& v : x) v = normal(rng);
   for (auto& v : dy) v = normal(rng);
   const auto first_out = at<float>(out_, out_offsets.front(), n2);
-  forward(a, x, crelu ? first_out : y);
+  forward(a, x, n2 > n ? first_out : y);
   if (a.has_mask()) forward_with_mask(a, x, y, mask);
   const auto layout = prelu_layout(n);
   slopes_.assign(layout.channels, 0.25f);
@@ -179,14 +179,14 @@ Workload::Workload(const Case& c, std::vector<std::size_t> out_offsets) : case_(
     const auto out = at<float>(out_, off, n2);
     switch (c.pass) {
       case Pass::forward:
-        if (a.fn() == Fn::prelu) {
+        if (layer_kind(a) == LayerKind::learned_slope) {
           calls_.emplace_back([this, x, out, layout] { prelu_forward(x, slopes_, layout, out); });
         } else {
           calls_.emplace_back([a, x, out] { forward(a, x, out); });
         }
         break;
       case Pass::backward:
-        if (a.fn() == Fn::prelu) {
+        if (layer_kind(a) == LayerKind::learned_slope) {
           calls_.emplace_back([this, x, dy, out, layout] {
             prelu_backward(x, slopes_, dy, layout, out, dslopes_);
           });
@@ -209,7 +209,7 @@ Workload::Workload(const Case& c, std::vector<std::size_t> out_offsets) : case_(
 
 double Workload::bytes_moved() const {
   const double n = static_cast<double>(case_.size);
-  const bool crelu = case_.activation.fn() == Fn::crelu;
+  const bool crelu = width_factor(case_.activation) == 2;
   switch (case_.pass) {
     case Pass::forward:
       return crelu ? 12 * n : 8 * n;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "rectify/act/registry.hpp"
 #include "rectify/nn/activation_layer.hpp"
 #include "rectify/nn/conv2d.hpp"
 #include "rectify/nn/dropout.hpp"
@@ -17,25 +18,20 @@ namespace rectify::train {
 
 namespace {
 
-// Functions that fit a GEMM epilogue go into the Linear or Conv2d before them; prelu (learned
-// slopes) and crelu (which doubles the width) are layers of their own.
-bool fusable(const Activation& a) {
-  return a.fn() != Fn::prelu && a.fn() != Fn::crelu;
-}
-
-// Adds the standalone activation layer when the function is not fused; returns the width after
-// it (crelu doubles it).
+// Functions that fit a GEMM epilogue go into the Linear or Conv2d before them; the others (prelu
+// learns slopes, crelu doubles the width) are layers of their own. Adds that layer when the
+// function is not fused; returns the width after it.
 std::size_t add_unfused(nn::Sequential& model, const std::string& name, const Activation& a,
                         std::size_t width) {
   if (fusable(a)) return width;
   model.add(std::make_unique<nn::ActivationLayer>(name, a, width));
-  return a.fn() == Fn::crelu ? 2 * width : width;
+  return width_factor(a) * width;
 }
 
 // Dropout before the classifier: AlphaDropout for SELU (it keeps SELU's normalisation).
 void add_dropout(nn::Sequential& model, const Activation& a, double p, std::mt19937_64& rng) {
   if (p <= 0) return;
-  model.add(std::make_unique<nn::Dropout>("dropout", p, rng(), a.fn() == Fn::selu));
+  model.add(std::make_unique<nn::Dropout>("dropout", p, rng(), info(a).layer.alpha_dropout));
 }
 
 std::optional<Activation> fused(const Activation& a) {

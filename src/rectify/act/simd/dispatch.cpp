@@ -1,9 +1,31 @@
-// Compiles kernels-inl.h once per SIMD target and picks one at run time.
+// Compiles every function's SIMD body (functions/) once per SIMD target, and the dispatch from a
+// KernelCall to its body; picks the target at run time.
+#define RECTIFY_SIMD_BODIES  // the definitions' per-target sections
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "rectify/act/simd/dispatch.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include "rectify/act/simd/kernels-inl.h"
+#include "rectify/act/all_functions.hpp"  // generated: every file in functions/
+#include "rectify/act/function_list.hpp"
+#include "rectify/act/simd/drivers-inl.h"
+
+// Per target: the call's function picks its body.
+HWY_BEFORE_NAMESPACE();
+namespace rectify {
+namespace HWY_NAMESPACE {
+
+void RunKernel(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+  if (c.pass == detail::Pass::backward_mask) return BackwardMask(c, begin, end);
+#define RECTIFY_BODY_CASE(name) \
+  case Fn::name:                \
+    return RunBody<Body<Fn::name>>(c, begin, end);
+  switch (c.fn) { RECTIFY_FUNCTIONS(RECTIFY_BODY_CASE) }
+#undef RECTIFY_BODY_CASE
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace rectify
+HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include <fmt/format.h>

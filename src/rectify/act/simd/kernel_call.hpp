@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "rectify/act/activation.hpp"
+#include "rectify/act/coefficients.hpp"
 
 namespace rectify::detail {
 
@@ -23,14 +24,6 @@ enum class Pass : std::uint8_t {
   prelu_rows_backward,  // in0 = x, in1 = slopes, in2 = dy -> out = dx, out2 += x > 0 ? 0 : x dy
 };
 
-// Parameters as the float kernels use them (what the scalar float reference computes with).
-struct Coefficients {
-  float c0 = 0, c1 = 0, c2 = 0;
-  // The elu family's gradient constant in * neg, rounded from double as hi + lo: selu's is not
-  // a float, and its rounding would add half an ULP to the gradient's error.
-  float grad_hi = 0, grad_lo = 0;
-};
-
 struct KernelCall {
   Fn fn = Fn::relu;
   Pass pass = Pass::forward;
@@ -44,9 +37,6 @@ struct KernelCall {
   std::uint8_t* mask_out = nullptr;
   double* sum = nullptr;
 };
-
-// The float coefficients of an activation (slope, elu's pos/neg/in, keras' three, softplus').
-Coefficients coefficients(const Activation& a);
 
 // Runs the call over elements [begin, end) of every pointer. For the mask passes begin must be a
 // multiple of 64 (mask byte begin / 8). Chooses the best (or the pinned) SIMD target.

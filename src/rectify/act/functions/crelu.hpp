@@ -1,0 +1,76 @@
+// crelu(x) = [relu(x), relu(-x)]: concatenated ReLU (Shang et al. 2016), which doubles the
+// channel axis and keeps the negative half of the signal. crelu.hpp (act/) places the halves.
+// Outside the guard: the SIMD section needs the other body once per target, first.
+#include "rectify/act/functions/relu.hpp"
+#ifndef RECTIFY_ACT_FUNCTIONS_CRELU_HPP_
+#define RECTIFY_ACT_FUNCTIONS_CRELU_HPP_
+
+namespace rectify::def {
+
+// forward and backward are relu's, for the first half: the second is relu(-x).
+struct crelu : relu {
+  static constexpr FunctionInfo info{
+      .fn = Fn::crelu,
+      .name = "crelu",
+      .formula = "[max(0, x), max(0, -x)] (doubles the channel axis)",
+      .derivative = "[x > 0 ? 1 : 0, x < 0 ? -1 : 0]",
+      .exact = true,
+      .kinks = [](const Activation&) { return std::vector<double>{0.0}; },
+      .layer = {.kind = LayerKind::channel_pair, .he_gain = relu_gain},
+  };
+};
+
+}  // namespace rectify::def
+#endif  // RECTIFY_ACT_FUNCTIONS_CRELU_HPP_
+
+#if defined(RECTIFY_SIMD_BODIES) && \
+    defined(RECTIFY_ACT_FUNCTIONS_CRELU_SIMD_) == defined(HWY_TARGET_TOGGLE)
+#ifdef RECTIFY_ACT_FUNCTIONS_CRELU_SIMD_
+#undef RECTIFY_ACT_FUNCTIONS_CRELU_SIMD_
+#else
+#define RECTIFY_ACT_FUNCTIONS_CRELU_SIMD_
+#endif
+#include "rectify/act/simd/drivers-inl.h"
+HWY_BEFORE_NAMESPACE();
+namespace rectify::HWY_NAMESPACE {
+
+// Both halves at once: out = relu(x), out2 = relu(-x); backward dx = relu'(x) dy1 - relu'(-x) dy2.
+template <>
+struct Body<Fn::crelu> {
+  static void Run(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+    if (c.pass == detail::Pass::crelu_forward) return Forward(c, begin, end);
+    if (c.pass == detail::Pass::crelu_backward) return Backward(c, begin, end);
+  }
+
+  static void Forward(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+    const D d;
+    const Body<Fn::relu> relu(d, c.k);
+    Walk<1, 2>({c.in0, nullptr, nullptr}, {c.out, c.out2}, nullptr, nullptr, begin, end,
+               [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+                 ForEachVector(d, [&](std::size_t j) {
+                   const V x = hn::LoadU(d, in[0] + j);
+                   hn::StoreU(relu.Forward(d, x), d, out[0] + j);
+                   hn::StoreU(relu.Forward(d, hn::Neg(x)), d, out[1] + j);
+                 });
+               });
+  }
+
+  // dx = relu'(x) dy1 - relu'(-x) dy2.
+  static void Backward(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+    const D d;
+    const Body<Fn::relu> relu(d, c.k);
+    Walk<3, 1>({c.in0, c.in1, c.in2}, {c.out, nullptr}, nullptr, nullptr, begin, end,
+               [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+                 ForEachVector(d, [&](std::size_t j) {
+                   const V x = hn::LoadU(d, in[0] + j);
+                   const V first = relu.Backward(d, x, hn::LoadU(d, in[1] + j));
+                   const V second = relu.Backward(d, hn::Neg(x), hn::LoadU(d, in[2] + j));
+                   hn::StoreU(hn::Sub(first, second), d, out[0] + j);
+                 });
+               });
+  }
+};
+
+}  // namespace rectify::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+#endif
