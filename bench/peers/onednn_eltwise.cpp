@@ -1,7 +1,8 @@
 // oneDNN peer for bench/compare: times the eltwise (and prelu) primitives on the CPU engine in
 // float32, and prints one JSON object per line with --json (the schema of `rectify bench --json`).
 //
-// Usage: onednn_eltwise --fns relu,elu --passes forward,backward --sizes 4096,65536 --threads 1,2
+// Usage: onednn_eltwise --fns relu=eltwise_relu:0:0,elu=eltwise_elu:1:0 --passes forward,backward
+//            --sizes 4096,65536 --threads 1,2   (bench/compare builds --fns from the registry)
 //                       [--min-time-ms 50] [--reps 7] [--out-offset 1024] [--json]
 //
 // Placement, as `rectify bench` fixes it: every buffer page-aligned plus an offset in bytes, the
@@ -38,26 +39,62 @@ using dnnl::algorithm;
 using dnnl::memory;
 using dnnl::prop_kind;
 
-struct Eltwise {
-  const char* fn;
-  algorithm alg;          // forward and backward from the input
-  algorithm alg_use_dst;  // backward from the output; algorithm::undef where oneDNN has none
-  float alpha;
-  float beta;
+// oneDNN's eltwise algorithms by name, each with its use-dst variant for backward from the output
+// (algorithm::undef where oneDNN has none). Which function uses which, with what alpha and beta,
+// comes from rectify's registry through bench/compare (--fns name=algorithm:alpha:beta).
+struct Algorithm {
+  const char* name;
+  algorithm alg;
+  algorithm alg_use_dst;
 };
 
-constexpr Eltwise kEltwise[] = {
-    {"relu", algorithm::eltwise_relu, algorithm::eltwise_relu_use_dst_for_bwd, 0.f, 0.f},
-    {"leaky_relu", algorithm::eltwise_relu, algorithm::eltwise_relu_use_dst_for_bwd, 0.01f, 0.f},
-    {"elu", algorithm::eltwise_elu, algorithm::eltwise_elu_use_dst_for_bwd, 1.f, 0.f},
-    {"relu6", algorithm::eltwise_clip_v2, algorithm::eltwise_clip_v2_use_dst_for_bwd, 0.f, 6.f},
-    {"sigmoid", algorithm::eltwise_logistic, algorithm::eltwise_logistic_use_dst_for_bwd, 0.f, 0.f},
-    {"tanh", algorithm::eltwise_tanh, algorithm::eltwise_tanh_use_dst_for_bwd, 0.f, 0.f},
-    {"gelu_erf", algorithm::eltwise_gelu_erf, algorithm::undef, 0.f, 0.f},
-    {"gelu_tanh", algorithm::eltwise_gelu_tanh, algorithm::undef, 0.f, 0.f},
-    {"silu", algorithm::eltwise_swish, algorithm::undef, 1.f, 0.f},
-    {"softplus", algorithm::eltwise_soft_relu, algorithm::undef, 0.f, 0.f},
+constexpr Algorithm kAlgorithms[] = {
+    {"eltwise_relu", algorithm::eltwise_relu, algorithm::eltwise_relu_use_dst_for_bwd},
+    {"eltwise_elu", algorithm::eltwise_elu, algorithm::eltwise_elu_use_dst_for_bwd},
+    {"eltwise_clip_v2", algorithm::eltwise_clip_v2, algorithm::eltwise_clip_v2_use_dst_for_bwd},
+    {"eltwise_logistic", algorithm::eltwise_logistic, algorithm::eltwise_logistic_use_dst_for_bwd},
+    {"eltwise_tanh", algorithm::eltwise_tanh, algorithm::eltwise_tanh_use_dst_for_bwd},
+    {"eltwise_gelu_erf", algorithm::eltwise_gelu_erf, algorithm::undef},
+    {"eltwise_gelu_tanh", algorithm::eltwise_gelu_tanh, algorithm::undef},
+    {"eltwise_swish", algorithm::eltwise_swish, algorithm::undef},
+    {"eltwise_soft_relu", algorithm::eltwise_soft_relu, algorithm::undef},
+    {"eltwise_mish", algorithm::eltwise_mish, algorithm::undef},
+    {"eltwise_hardswish", algorithm::eltwise_hardswish, algorithm::undef},
 };
+
+// One function as bench/compare passes it: "relu=eltwise_relu:0:0", or "prelu=prelu" for the prelu
+// primitive.
+struct Eltwise {
+  std::string fn;
+  std::string primitive;
+  algorithm alg = algorithm::undef;
+  algorithm alg_use_dst = algorithm::undef;
+  float alpha = 0, beta = 0;
+};
+
+Eltwise ParseFunction(const std::string& text) {
+  Eltwise e;
+  const auto eq = text.find('=');
+  e.fn = text.substr(0, eq);
+  if (eq == std::string::npos) return e;  // no oneDNN spelling: skipped
+  std::vector<std::string> parts;
+  for (std::size_t start = eq + 1;;) {
+    const auto colon = text.find(':', start);
+    parts.push_back(text.substr(start, colon == std::string::npos ? colon : colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  e.primitive = parts[0];
+  if (parts.size() > 1) e.alpha = std::stof(parts[1]);
+  if (parts.size() > 2) e.beta = std::stof(parts[2]);
+  for (const auto& a : kAlgorithms) {
+    if (e.primitive == a.name) {
+      e.alg = a.alg;
+      e.alg_use_dst = a.alg_use_dst;
+    }
+  }
+  return e;
+}
 constexpr int64_t kPreluN = 64;  // prelu runs on NCHW with N = 64, C = 32, the rest spatial
 constexpr int64_t kPreluC = 32;
 
@@ -187,9 +224,7 @@ const char* IsaName(dnnl::cpu_isa isa) {
 }
 
 struct Options {
-  std::vector<std::string> fns{"relu",  "leaky_relu", "elu",  "selu",     "celu",
-                               "relu6", "sigmoid",    "tanh", "gelu_erf", "gelu_tanh",
-                               "silu",  "softplus",   "prelu"};
+  std::vector<std::string> fns;  // name=algorithm:alpha:beta, from bench/compare
   std::vector<std::string> passes{"forward", "backward", "backward_output"};
   std::vector<int64_t> sizes{4096, 65536, 1048576, 16777216};
   std::vector<int> threads{1};
@@ -246,21 +281,23 @@ int main(int argc, char** argv) {
   for (const int threads : opt.threads) {
     omp_set_num_threads(threads);
     for (const auto& pass : opt.passes) {
-      for (const auto& fn : opt.fns) {
-        const auto* e = std::find_if(std::begin(kEltwise), std::end(kEltwise),
-                                     [&](const Eltwise& k) { return fn == k.fn; });
-        const bool found = e != std::end(kEltwise);
-        if (!found && fn != "prelu") {
-          Skip(fn, pass, fn == "selu" || fn == "celu" ? "no oneDNN algorithm" : "unknown function");
+      for (const auto& spelled : opt.fns) {
+        const Eltwise parsed = ParseFunction(spelled);
+        const Eltwise* e = &parsed;
+        const std::string& fn = parsed.fn;
+        const bool is_prelu = parsed.primitive == "prelu";
+        const bool found = parsed.alg != algorithm::undef;
+        if (!found && !is_prelu) {
+          Skip(fn, pass, parsed.primitive.empty() ? "no oneDNN algorithm" : "unknown algorithm");
           continue;
         }
-        if (pass == "backward_mask" || (pass == "backward_output" && fn == "prelu") ||
+        if (pass == "backward_mask" || (pass == "backward_output" && is_prelu) ||
             (pass == "backward_output" && found && e->alg_use_dst == algorithm::undef)) {
           Skip(fn, pass, "oneDNN has no such kernel");
           continue;
         }
         for (const int64_t size : opt.sizes) {
-          if (fn == "prelu" && size % (kPreluN * kPreluC) != 0) {
+          if (is_prelu && size % (kPreluN * kPreluC) != 0) {
             Skip(fn, pass, "size is not a multiple of 2048 (NCHW, N=64, C=32)");
             continue;
           }

@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """PyTorch CPU float32 peer for bench/compare: elementwise activation kernels.
 
-Forward calls the kernel torch.nn.functional reaches, with a preallocated output (out=) where a
-native out= kernel exists; backward calls the aten backward ops directly (no autograd). Prints one
+The functions and their PyTorch spelling come from the registry (`rectify list --json`,
+peers.torch). Forward calls the kernel torch.nn.functional reaches, with a preallocated output
+(out=) where a native out= kernel exists; backward calls the aten backward ops directly (no
+autograd). An expression with no such entry here (a function added to the registry since) is
+timed generically: forward evaluates it (allocating), backward runs autograd.grad on a graph
+built once. Prints one
 JSON object per line with --json (same schema as `rectify bench --json`, plus "peer" and "api").
 
 Not measured, because PyTorch has no such kernel (reported on stderr): backward from the input for
@@ -16,7 +20,9 @@ import argparse
 import json
 import re
 import statistics
+import subprocess
 import sys
+from pathlib import Path
 import time
 
 import torch
@@ -70,66 +76,68 @@ def _from_input_bwd(op, **kw):
     return lambda b: lambda: op(b.dy, b.x, grad_input=b.dx, **kw)
 
 
-# fn -> pass -> (api description, builder: Buffers -> zero-argument callable).
+# PyTorch's kernel for a registry expression (`rectify list --json`, peers.torch) at its default
+# parameters -> pass -> (api description, builder: Buffers -> zero-argument callable): the native
+# out= kernels and the aten backward ops. Any other expression takes the generic path below.
 KERNELS = {
-    'relu': {
+    'F.relu(x)': {
         'forward': ('clamp_min(out=)', lambda b: lambda: torch.clamp_min(b.x, 0.0, out=b.y)),
         'backward': ('threshold_backward(dy,x,0)', _thresh_bwd('x')),
         'backward_output': ('threshold_backward(dy,y,0)', _thresh_bwd('y')),
     },
-    'leaky_relu': {
+    'F.leaky_relu(x, negative_slope)': {
         'forward': ('leaky_relu(out=)', lambda b: lambda: nn.leaky_relu(b.x, 0.01, out=b.y)),
         'backward': ('leaky_relu_backward', _leaky_bwd(False)),
         'backward_output': ('leaky_relu_backward(is_result)', _leaky_bwd(True)),
     },
-    'elu': {
+    'F.elu(x, alpha)': {
         'forward': ('elu(out=)', _elu_fwd(1.0)),
         'backward': ('elu_backward', _elu_bwd(1.0, 1.0, False)),
         'backward_output': ('elu_backward(is_result)', _elu_bwd(1.0, 1.0, True)),
     },
-    'selu': {  # F.selu is elu(x, alpha, scale), so the same kernel with out=.
+    'F.selu(x)': {  # F.selu is elu(x, alpha, scale), so the same kernel with out=.
         'forward': ('elu(out=) with selu constants', _elu_fwd(SELU_ALPHA, SELU_SCALE)),
         'backward': ('elu_backward', _elu_bwd(SELU_ALPHA, SELU_SCALE, False)),
         'backward_output': ('elu_backward(is_result)', _elu_bwd(SELU_ALPHA, SELU_SCALE, True)),
     },
-    'celu': {  # F.celu(x, 1) is elu(x, 1, 1, 1); celu.out in 1.13 is a copying wrapper.
+    'F.celu(x, alpha)': {  # F.celu(x, 1) is elu(x, 1, 1, 1); celu.out in 1.13 copies.
         'forward': ('elu(out=) with alpha 1', _elu_fwd(1.0)),
         'backward': ('elu_backward', _elu_bwd(1.0, 1.0, False)),
         'backward_output': ('elu_backward(is_result)', _elu_bwd(1.0, 1.0, True)),
     },
-    'relu6': {  # F.relu6 is hardtanh(x, 0, 6).
+    'F.relu6(x)': {  # F.relu6 is hardtanh(x, 0, 6).
         'forward': ('hardtanh(out=)', lambda b: lambda: nn.hardtanh(b.x, 0.0, 6.0, out=b.y)),
         'backward': ('hardtanh_backward(dy,x)', _hardtanh_bwd('x')),
         'backward_output': ('hardtanh_backward(dy,y)', _hardtanh_bwd('y')),
     },
-    'sigmoid': {
+    'torch.sigmoid(x)': {
         'forward': ('sigmoid(out=)', lambda b: lambda: torch.sigmoid(b.x, out=b.y)),
         'backward_output': ('sigmoid_backward', _from_output_bwd(aten.sigmoid_backward.grad_input)),
     },
-    'tanh': {
+    'torch.tanh(x)': {
         'forward': ('tanh(out=)', lambda b: lambda: torch.tanh(b.x, out=b.y)),
         'backward_output': ('tanh_backward', _from_output_bwd(aten.tanh_backward.grad_input)),
     },
-    'gelu_erf': {  # 1.13 with USE_MKLDNN runs oneDNN's eltwise_gelu_erf here (see DNNL_VERBOSE=1).
+    'F.gelu(x)': {  # 1.13 with USE_MKLDNN runs oneDNN's eltwise_gelu_erf here (DNNL_VERBOSE=1).
         'forward': ('gelu(out=) via oneDNN', _gelu_fwd('none')),
         'backward': ('gelu_backward via oneDNN', _from_input_bwd(aten.gelu_backward.grad_input,
                                                                  approximate='none')),
     },
-    'gelu_tanh': {
+    "F.gelu(x, approximate='tanh')": {
         'forward': ('gelu(tanh, out=)', _gelu_fwd('tanh')),
         'backward': ('gelu_backward(tanh)', _from_input_bwd(aten.gelu_backward.grad_input,
                                                             approximate='tanh')),
     },
-    'silu': {
+    'F.silu(x)': {
         'forward': ('silu(out=)', lambda b: lambda: nn.silu(b.x, out=b.y)),
         'backward': ('silu_backward', _from_input_bwd(aten.silu_backward.grad_input)),
     },
-    'softplus': {
+    'F.softplus(x, beta, threshold)': {
         'forward': ('softplus(out=)', lambda b: lambda: nn.softplus(b.x, 1.0, 20.0, out=b.y)),
         'backward': ('softplus_backward', lambda b: lambda: aten.softplus_backward.grad_input(
             b.dy, b.x, 1.0, 20.0, grad_input=b.dx)),
     },
-    'prelu': {  # prelu.out and prelu_backward.out are copying wrappers in 1.13: allocate instead.
+    'F.prelu(x, torch.full((1,), init))': {  # prelu.out and prelu_backward.out copy in 1.13.
         'forward': ('F.prelu (allocates)', lambda b: lambda: torch.prelu(b.x, b.w)),
         'backward': ('prelu_backward (allocates, also dweight)',
                      lambda b: lambda: aten.prelu_backward(b.dy, b.x, b.w)),
@@ -137,20 +145,50 @@ KERNELS = {
 }
 
 
+def generic(expression, params):
+    """Forward by evaluating the expression (it allocates its output), backward by autograd on a
+    graph built once: for the registry's functions that have no entry in KERNELS."""
+    names = {'F': torch.nn.functional, 'torch': torch}
+
+    def forward(b):
+        return lambda: eval(expression, names, {'x': b.x, **params})  # pylint: disable=eval-used
+
+    def backward(b):
+        x = b.x.detach().clone().requires_grad_()
+        y = eval(expression, names, {'x': x, **params})  # pylint: disable=eval-used
+        return lambda: torch.autograd.grad(y, x, b.dy, retain_graph=True)
+
+    return {'forward': (f'{expression} (allocates)', forward),
+            'backward': ('autograd.grad (graph built once)', backward)}
+
+
+def registry(rectify):
+    """name -> (PyTorch expression, default parameters, per-channel?) from `rectify list --json`."""
+    out = subprocess.run([rectify, 'list', '--json'], check=True, capture_output=True, text=True)
+    functions = {}
+    for line in out.stdout.splitlines():
+        f = json.loads(line)
+        if f['peers']['torch']:
+            params = {p['name']: p['default'] for p in f.get('params', [])}
+            functions[f['name']] = (f['peers']['torch'], params,
+                                    f['layer']['kind'] == 'learned_slope')
+    return functions
+
+
 class Buffers:
     """Inputs and preallocated outputs for one size (x in [-5, 5), dy in [-1, 1))."""
 
-    def __init__(self, fn, size):
+    def __init__(self, kernels, size, per_channel):
         gen = torch.Generator().manual_seed(1234)
         shape = (size,)
-        if fn == 'prelu':
+        if per_channel:
             shape = (PRELU_N, PRELU_C, size // (PRELU_N * PRELU_C))
         self.x = torch.rand(shape, generator=gen) * 10 - 5
         self.dy = torch.rand(shape, generator=gen) * 2 - 1
         self.w = torch.full((PRELU_C,), 0.25)
         self.dx = torch.empty(shape)
         self.y = torch.empty(shape)
-        forward = KERNELS[fn]['forward'][1](self)
+        forward = kernels['forward'][1](self)
         out = forward()  # y for the from-output passes
         if out is not None and out.data_ptr() != self.y.data_ptr():
             self.y.copy_(out)
@@ -185,7 +223,10 @@ def csv(text, kind=str):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--fns', default=','.join(KERNELS))
+    parser.add_argument('--rectify', help='the rectify CLI whose registry names the functions',
+                        default=str(Path(__file__).resolve().parents[2] /
+                                    'build/release/tools/rectify/rectify'))
+    parser.add_argument('--fns', help='comma-separated (default: every function PyTorch has)')
     parser.add_argument('--passes', default='forward,backward,backward_output')
     parser.add_argument('--sizes', default='4096,65536,1048576,16777216')
     parser.add_argument('--threads', default='1')
@@ -196,25 +237,31 @@ def main():
 
     found = re.search(r'CPU capability usage: (\w+)', torch.__config__.show())
     target = found.group(1) if found else 'unknown'
+    functions = registry(args.rectify)
+    fns = csv(args.fns) if args.fns else list(functions)
     for threads in csv(args.threads, int):
         torch.set_num_threads(threads)
         for pass_ in csv(args.passes):
-            for fn in csv(args.fns):
-                if fn not in KERNELS:
-                    print(f'torch_eltwise: skip {fn}: unknown function', file=sys.stderr)
+            for fn in fns:
+                if fn not in functions:
+                    print(f'torch_eltwise: skip {fn}: PyTorch has no such function',
+                          file=sys.stderr)
                     continue
-                if pass_ not in KERNELS[fn]:
+                expression, params, per_channel = functions[fn]
+                kernels = KERNELS.get(expression) or generic(expression, params)
+                if pass_ not in kernels:
                     print(f'torch_eltwise: skip {fn} {pass_}: PyTorch has no such kernel',
                           file=sys.stderr)
                     continue
-                api, build = KERNELS[fn][pass_]
+                api, build = kernels[pass_]
                 for size in csv(args.sizes, int):
-                    if fn == 'prelu' and size % (PRELU_N * PRELU_C):
+                    if per_channel and size % (PRELU_N * PRELU_C):
                         print(f'torch_eltwise: skip prelu {size}: not a multiple of '
                               f'{PRELU_N * PRELU_C} (NCHW, N={PRELU_N}, C={PRELU_C})',
                               file=sys.stderr)
                         continue
-                    seconds = time_call(build(Buffers(fn, size)), args.min_time_ms / 1e3,
+                    seconds = time_call(build(Buffers(kernels, size, per_channel)),
+                                        args.min_time_ms / 1e3,
                                         args.reps)
                     row = {'peer': 'pytorch', 'fn': fn, 'spec': fn, 'pass': pass_,
                            'size': size, 'threads': threads, 'target': target,

@@ -21,5 +21,7 @@
   X(gelu_tanh)               \
   X(silu)                    \
   X(softplus)                \
+  X(mish)                    \
+  X(hardswish)               \
   /* one line per function, above this one */
 // clang-format on
