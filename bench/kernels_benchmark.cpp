@@ -6,23 +6,23 @@
 
 #include <string>
 
-#include "rectify/bench/eltwise_bench.hpp"
 #include "rectify/rectify.hpp"
+#include "rectify/timing/eltwise_bench.hpp"
 
 namespace {
 
 void register_all() {
   for (const auto& f : rectify::registry()) {
     const rectify::Activation a(f.fn);
-    for (const auto pass : rectify::bench::kAllPasses) {
-      if (!rectify::bench::supports(a, pass)) continue;
+    for (const auto pass : rectify::timing::kAllPasses) {
+      if (!rectify::timing::supports(a, pass)) continue;
       for (const std::size_t n : {std::size_t{4096}, std::size_t{65536}, std::size_t{1} << 24}) {
         const std::string name = std::string(f.name) + "/" +
-                                 std::string(rectify::bench::pass_name(pass)) + "/" +
+                                 std::string(rectify::timing::pass_name(pass)) + "/" +
                                  std::to_string(n);
         benchmark::RegisterBenchmark(name.c_str(), [a, pass, n](benchmark::State& state) {
           rectify::set_num_threads(1);
-          const rectify::bench::Workload work({a, pass, n, 1});
+          const rectify::timing::Workload work({a, pass, n, 1});
           for (auto _ : state) work.run_once();
           state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
           state.SetBytesProcessed(static_cast<std::int64_t>(

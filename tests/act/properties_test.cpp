@@ -9,13 +9,14 @@
 
 #include "rectify/act/properties.hpp"
 #include "rectify/rectify.hpp"
+#include "rectify/timing/cost.hpp"
 
 namespace rectify {
 namespace {
 
-// Timing is never asserted on; it is off so that the suite stays fast.
+// Timing is never asserted on; it is off (no PropertyOptions::cost) so that the suite stays fast.
 Properties measure(const std::string& spec) {
-  return measure_properties(Activation::parse(spec), {.measure_cost = false});
+  return measure_properties(Activation::parse(spec), {});
 }
 
 const SpecialPoint* point_at(const Properties& p, double x) {
@@ -200,8 +201,7 @@ TEST(Properties, SmoothNonMonotonicFunctionsHaveAClosedMinimum) {
 TEST(Properties, EveryRegisteredFunction) {
   for (const auto& f : registry()) {
     SCOPED_TRACE(std::string(f.name));
-    const auto p =
-        measure_properties(Activation(f.fn), {.normal_samples = 10000, .measure_cost = false});
+    const auto p = measure_properties(Activation(f.fn), {.normal_samples = 10000});
     EXPECT_EQ(p.formula, f.formula);
     EXPECT_EQ(p.params.size(), f.params.size());
     EXPECT_FALSE(p.points.empty());
@@ -216,9 +216,9 @@ TEST(Properties, EveryRegisteredFunction) {
 }
 
 TEST(Properties, CostIsMeasuredWhenAsked) {
-  const auto p =
-      measure_properties(Activation::parse("elu"),
-                         {.normal_samples = 1000, .cost_size = 4096, .cost_min_seconds = 0.0005});
+  const auto p = measure_properties(
+      Activation::parse("elu"),
+      {.normal_samples = 1000, .cost = timing::cost_probe({.size = 4096, .min_seconds = 0.0005})});
   ASSERT_TRUE(p.cost.has_value());
   EXPECT_GT(p.cost->ns_per_element, 0.0);
   EXPECT_GT(p.cost->ratio_to_relu, 0.0);
@@ -227,10 +227,9 @@ TEST(Properties, CostIsMeasuredWhenAsked) {
 
 TEST(Properties, OptionsAreChecked) {
   const Activation relu;
-  EXPECT_THROW(measure_properties(relu, {.grid_limit = 1, .measure_cost = false}),
-               std::invalid_argument);
-  EXPECT_THROW(measure_properties(relu, {.normal_samples = 0, .measure_cost = false}),
-               std::invalid_argument);
+  EXPECT_THROW(measure_properties(relu, {.grid_limit = 1}), std::invalid_argument);
+  EXPECT_THROW(measure_properties(relu, {.normal_samples = 0}), std::invalid_argument);
+  EXPECT_THROW(timing::forward_cost(relu, {.size = 0}), std::invalid_argument);
 }
 
 }  // namespace

@@ -7,8 +7,8 @@
 
 #include "commands.hpp"
 #include "options.hpp"
-#include "rectify/bench/eltwise_bench.hpp"
 #include "rectify/rectify.hpp"
+#include "rectify/timing/eltwise_bench.hpp"
 
 namespace rectify::cli {
 
@@ -22,7 +22,7 @@ Action add_bench(CLI::App& app) {
     std::vector<std::size_t> sizes;
     std::vector<int> threads{1};
     std::string target;
-    std::size_t out_offset = bench::kOutOffset;
+    std::size_t out_offset = timing::kOutOffset;
     bool json = false, quick = false, sweep = false;
   };
   auto args = std::make_shared<Args>();
@@ -40,7 +40,7 @@ Action add_bench(CLI::App& app) {
   cmd->add_option("--target", args->target, "Pin a SIMD target (see `rectify info`)");
   cmd->add_option("--out-offset", args->out_offset,
                   "Output's byte offset in a 4 KiB page (x at 0, dy at 2048; default 1024)")
-      ->check(CLI::Range(std::size_t{0}, bench::kPageBytes - 4));
+      ->check(CLI::Range(std::size_t{0}, timing::kPageBytes - 4));
   cmd->add_flag("--sweep-offsets", args->sweep,
                 "Time a range of output offsets; report the worst and the best");
   cmd->add_flag("--json", args->json, "One JSON object per line");
@@ -53,15 +53,15 @@ Action add_bench(CLI::App& app) {
     } else {
       for (const auto& s : args->fns) fns.push_back(Activation::parse(s));
     }
-    std::vector<bench::Pass> passes;
-    for (const auto& p : args->passes) passes.push_back(bench::parse_pass(p));
+    std::vector<timing::Pass> passes;
+    for (const auto& p : args->passes) passes.push_back(timing::parse_pass(p));
     const bool all_passes = passes.empty();
-    if (all_passes) passes.assign(std::begin(bench::kAllPasses), std::end(bench::kAllPasses));
+    if (all_passes) passes.assign(std::begin(timing::kAllPasses), std::end(timing::kAllPasses));
     auto sizes = args->sizes;
     if (sizes.empty()) sizes = {4096, 65536, 1 << 20, 1 << 24, 1 << 26};
-    const bench::Options options{.min_seconds = args->quick ? 0.005 : 0.02,
-                                 .repetitions = args->quick ? 3 : 5,
-                                 .sweep_offsets = args->sweep};
+    const timing::Options options{.min_seconds = args->quick ? 0.005 : 0.02,
+                                  .repetitions = args->quick ? 3 : 5,
+                                  .sweep_offsets = args->sweep};
     if (!args->json) {
       fmt::print("{:<12} {:<16} {:>10} {:>3} {:>8} {:>9} {:>8} {:>8} {:>7} {:>6}{}\n", "fn", "pass",
                  "size", "thr", "target", "Gelem/s", "GB/s", "copy", "ratio", "offset",
@@ -69,10 +69,10 @@ Action add_bench(CLI::App& app) {
     }
     for (const auto& a : fns) {
       for (const auto pass : passes) {
-        if (!bench::supports(a, pass)) {
+        if (!timing::supports(a, pass)) {
           if (!all_passes) {
             fmt::print(stderr, "rectify: {} has no {} pass; skipped\n", a.to_string(),
-                       bench::pass_name(pass));
+                       timing::pass_name(pass));
           }
           continue;
         }
@@ -80,7 +80,7 @@ Action add_bench(CLI::App& app) {
           for (const int t : args->threads) {
             const auto r = [&] {
               try {
-                return bench::run({a, pass, size, t, args->out_offset}, options);
+                return timing::run({a, pass, size, t, args->out_offset}, options);
               } catch (const std::bad_alloc&) {
                 throw std::runtime_error(
                     fmt::format("bench: not enough memory for {} elements ({} buffers of {} MiB)",
@@ -88,11 +88,11 @@ Action add_bench(CLI::App& app) {
               }
             }();
             if (args->json) {
-              fmt::print("{}\n", bench::to_json(r));
+              fmt::print("{}\n", timing::to_json(r));
             } else {
               fmt::print(
                   "{:<12} {:<16} {:>10} {:>3} {:>8} {:>9.2f} {:>8.1f} {:>8.1f} {:>7.2f} {:>6}",
-                  a.name(), bench::pass_name(pass), size, t, r.target, r.gelem_per_s, r.gb_per_s,
+                  a.name(), timing::pass_name(pass), size, t, r.target, r.gelem_per_s, r.gb_per_s,
                   r.copy_gb_per_s, r.ratio_to_copy, r.c.out_offset);
               if (r.swept) {
                 fmt::print(" {:>14.2f} {:>3} {:>11.2f}", r.best_gelem_per_s, r.best_offset,

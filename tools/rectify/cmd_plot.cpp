@@ -18,7 +18,6 @@
 #include <fstream>
 #include <limits>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -28,7 +27,9 @@
 #include "commands.hpp"
 #include "rectify/act/activation.hpp"
 #include "rectify/act/reference.hpp"
+#include "rectify/io/atomic_file.hpp"
 #include "rectify/lab/chart.hpp"
+#include "rectify/train/metrics.hpp"
 
 namespace rectify::cli {
 namespace {
@@ -107,66 +108,9 @@ lab::Chart function_chart(const PlotArgs& a) {
 
 // ---- training logs --------------------------------------------------------------------------
 
-struct LayerPoint {
-  std::string name;
-  double dead_fraction, sparsity;
-};
-
-struct EpochRecord {
-  double epoch, train_loss, train_acc, test_loss, test_acc;
-  std::optional<std::vector<LayerPoint>> layers;
-};
-
 struct RunLog {
   std::string path, label;
-  std::vector<EpochRecord> epochs;
-};
-
-// One JSON line of a log, with every error naming the file, the line and the field.
-class LineReader {
- public:
-  LineReader(const std::string& path, std::size_t line) : path_(path), line_(line) {}
-
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error(fmt::format("{}:{}: {}", path_, line_, what));
-  }
-  // A number; null (how the log writes NaN) is NaN.
-  double number(const nlohmann::json& object, const char* key, const char* where = "") const {
-    const auto it = object.find(key);
-    if (it == object.end()) fail(fmt::format("no \"{}\"{}", key, where));
-    if (it->is_null()) return kNaN;
-    if (!it->is_number()) fail(fmt::format("\"{}\"{} is not a number: {}", key, where, it->dump()));
-    return it->get<double>();
-  }
-  EpochRecord epoch(const std::string& text) const {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      fail(fmt::format("not a JSON line of rectify train --json-log ({})", e.what()));
-    }
-    if (!j.is_object()) fail("not a JSON object");
-    EpochRecord r{number(j, "epoch"),     number(j, "train_loss"), number(j, "train_acc"),
-                  number(j, "test_loss"), number(j, "test_acc"),   std::nullopt};
-    if (const auto it = j.find("layers"); it != j.end()) {
-      if (!it->is_array()) fail("\"layers\" is not an array");
-      r.layers.emplace();
-      for (const auto& layer : *it) {
-        if (!layer.is_object() || !layer.contains("name") || !layer["name"].is_string()) {
-          fail("an entry of \"layers\" has no \"name\"");
-        }
-        const auto name = layer["name"].get<std::string>();
-        const auto where = fmt::format(" in layer \"{}\"", name);
-        r.layers->push_back({name, number(layer, "dead_fraction", where.c_str()),
-                             number(layer, "sparsity", where.c_str())});
-      }
-    }
-    return r;
-  }
-
- private:
-  const std::string& path_;
-  std::size_t line_;
+  std::vector<train::EpochMetrics> epochs;
 };
 
 RunLog read_log(const std::string& path) {
@@ -176,7 +120,11 @@ RunLog read_log(const std::string& path) {
   std::string text;
   for (std::size_t line = 1; std::getline(in, text); ++line) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    log.epochs.push_back(LineReader(path, line).epoch(text));
+    try {
+      log.epochs.push_back(train::parse_metrics(text));
+    } catch (const train::MetricsFormatError& e) {
+      throw std::runtime_error(fmt::format("{}:{}: {}", path, line, e.what()));
+    }
   }
   if (in.bad()) throw std::runtime_error(fmt::format("{}: read failed", path));
   if (log.epochs.empty()) throw std::runtime_error(fmt::format("{}: no epochs in the log", path));
@@ -213,16 +161,16 @@ lab::Chart epoch_chart(const PlotArgs& a, std::string title, std::string y_label
 
 // Train solid, test dashed, for each run.
 lab::Chart train_test_chart(const PlotArgs& a, const std::vector<RunLog>& runs, std::string title,
-                            std::string y_label, double EpochRecord::*train,
-                            double EpochRecord::*test) {
+                            std::string y_label, double train::EpochMetrics::*train,
+                            double train::EpochMetrics::*test) {
   auto c = epoch_chart(a, std::move(title), std::move(y_label));
   for (const auto& run : runs) {
     lab::Series tr{series_name(run, "train"), {}, {}, false};
     lab::Series te{series_name(run, "test"), {}, {}, true};
     for (const auto& e : run.epochs) {
-      tr.x.push_back(e.epoch);
+      tr.x.push_back(static_cast<double>(e.epoch));
       tr.y.push_back(e.*train);
-      te.x.push_back(e.epoch);
+      te.x.push_back(static_cast<double>(e.epoch));
       te.y.push_back(e.*test);
     }
     c.series.push_back(std::move(tr));
@@ -233,23 +181,23 @@ lab::Chart train_test_chart(const PlotArgs& a, const std::vector<RunLog>& runs, 
 
 // One series per run and layer; an epoch without that layer is a gap.
 lab::Chart layer_chart(const PlotArgs& a, const std::vector<RunLog>& runs, std::string title,
-                       std::string y_label, double LayerPoint::*field) {
+                       std::string y_label, double (*field)(const diag::LayerStats&)) {
   auto c = epoch_chart(a, std::move(title), std::move(y_label));
   for (const auto& run : runs) {
     std::vector<std::string> names;  // in order of first appearance
     for (const auto& e : run.epochs) {
-      for (const auto& l : e.layers.value_or(std::vector<LayerPoint>{})) {
-        if (std::find(names.begin(), names.end(), l.name) == names.end()) names.push_back(l.name);
+      for (const auto& l : e.layers) {
+        if (std::find(names.begin(), names.end(), l.layer) == names.end()) names.push_back(l.layer);
       }
     }
     for (const auto& name : names) {
       lab::Series s{series_name(run, name), {}, {}, false};
       for (const auto& e : run.epochs) {
         double v = kNaN;
-        for (const auto& l : e.layers.value_or(std::vector<LayerPoint>{})) {
-          if (l.name == name) v = l.*field;
+        for (const auto& l : e.layers) {
+          if (l.layer == name) v = field(l);
         }
-        s.x.push_back(e.epoch);
+        s.x.push_back(static_cast<double>(e.epoch));
         s.y.push_back(v);
       }
       c.series.push_back(std::move(s));
@@ -264,19 +212,20 @@ std::vector<NamedChart> log_charts(const PlotArgs& a) {
   label_runs(runs);
   bool has_layers = false;
   for (const auto& r : runs) {
-    for (const auto& e : r.epochs) has_layers = has_layers || e.layers.has_value();
+    for (const auto& e : r.epochs) has_layers = has_layers || !e.layers.empty();
   }
   const std::set<std::string> wanted(a.charts.begin(), a.charts.end());
   const auto want = [&](const char* name) { return wanted.empty() || wanted.count(name) > 0; };
   std::vector<NamedChart> charts;
   if (want("loss")) {
-    charts.push_back({"loss", train_test_chart(a, runs, "Loss", "loss", &EpochRecord::train_loss,
-                                               &EpochRecord::test_loss)});
+    charts.push_back(
+        {"loss", train_test_chart(a, runs, "Loss", "loss", &train::EpochMetrics::train_loss,
+                                  &train::EpochMetrics::test_loss)});
   }
   if (want("accuracy")) {
-    charts.push_back(
-        {"accuracy", train_test_chart(a, runs, "Accuracy", "accuracy", &EpochRecord::train_acc,
-                                      &EpochRecord::test_acc)});
+    charts.push_back({"accuracy", train_test_chart(a, runs, "Accuracy", "accuracy",
+                                                   &train::EpochMetrics::train_acc,
+                                                   &train::EpochMetrics::test_acc)});
   }
   if (!has_layers && (want("dead") || want("sparsity"))) {
     fmt::print(stderr,
@@ -284,12 +233,14 @@ std::vector<NamedChart> log_charts(const PlotArgs& a) {
                "skipping the dead-unit and sparsity charts\n");
   } else {
     if (want("dead")) {
-      charts.push_back({"dead", layer_chart(a, runs, "Dead units", "fraction of units dead",
-                                            &LayerPoint::dead_fraction)});
+      charts.push_back(
+          {"dead", layer_chart(a, runs, "Dead units", "fraction of units dead",
+                               [](const diag::LayerStats& l) { return l.dead_fraction(); })});
     }
     if (want("sparsity")) {
-      charts.push_back({"sparsity", layer_chart(a, runs, "Sparsity", "fraction of outputs = 0",
-                                                &LayerPoint::sparsity)});
+      charts.push_back(
+          {"sparsity", layer_chart(a, runs, "Sparsity", "fraction of outputs = 0",
+                                   [](const diag::LayerStats& l) { return l.sparsity; })});
     }
   }
   if (charts.empty()) throw std::runtime_error("no chart to draw from the log(s)");
@@ -297,64 +248,6 @@ std::vector<NamedChart> log_charts(const PlotArgs& a) {
 }
 
 // ---- output ---------------------------------------------------------------------------------
-
-// Removes a temporary file unless it was handed on (renamed into place).
-class TempFile {
- public:
-  // A new empty file beside `target`, so that the final rename stays on one file system.
-  explicit TempFile(const fs::path& target) {
-    std::string name =
-        (target.parent_path() / ("." + target.filename().string() + ".XXXXXX")).string();
-    const int fd = ::mkstemp(name.data());
-    if (fd < 0) {
-      throw std::runtime_error(
-          fmt::format("{}: cannot create a file there: {}", target.string(), std::strerror(errno)));
-    }
-    fd_ = fd;
-    path_ = name;
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-
-  const std::string& path() const { return path_; }
-
-  void write(std::string_view bytes) {
-    for (std::size_t done = 0; done < bytes.size();) {
-      const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fail("write failed");
-      done += static_cast<std::size_t>(n);
-    }
-  }
-  // Flushes and closes the file, with the permissions a plain new file would get.
-  void close() {
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    if (::fchmod(fd_, 0666 & ~mask) != 0) fail("chmod failed");
-    if (::fsync(fd_) != 0) fail("fsync failed");
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail("close failed");
-  }
-  void rename_to(const fs::path& target) {
-    if (std::rename(path_.c_str(), target.c_str()) != 0) {
-      throw std::runtime_error(
-          fmt::format("{}: cannot replace: {}", target.string(), std::strerror(errno)));
-    }
-    path_.clear();
-  }
-
- private:
-  [[noreturn]] void fail(const char* what) const {
-    throw std::runtime_error(fmt::format("{}: {}: {}", path_, what, std::strerror(errno)));
-  }
-  int fd_ = -1;
-  std::string path_;
-};
 
 std::optional<fs::path> find_program(const std::string& name) {
   const char* path = std::getenv("PATH");
@@ -395,28 +288,28 @@ int run_program(const fs::path& program, std::vector<std::string> args) {
 }
 
 void write_svg(const fs::path& target, const std::string& svg) {
-  TempFile tmp(target);
-  tmp.write(svg);
-  tmp.close();
-  tmp.rename_to(target);
+  io::write_file_atomically(target, svg, {.unique_temp = true});
 }
 
+// rsvg-convert reads the SVG from one temporary file and writes the PNG into another, which then
+// replaces the target; the first is removed, never renamed.
 void write_png(const fs::path& target, const std::string& svg, const fs::path& converter) {
-  TempFile source(target.string() + ".svg");
+  io::AtomicFile source(target, {.unique_temp = true});
   source.write(svg);
   source.close();
-  TempFile png(target);
+  io::AtomicFile png(target, {.unique_temp = true});
   png.close();
-  const int status = run_program(converter, {"--format", "png", "--background-color", "white",
-                                             "--output", png.path(), source.path()});
+  const int status =
+      run_program(converter, {"--format", "png", "--background-color", "white", "--output",
+                              png.temp_path().string(), source.temp_path().string()});
   if (status != 0) {
     throw std::runtime_error(
         fmt::format("{}: rsvg-convert failed (exit status {})", target.string(), status));
   }
-  if (fs::file_size(png.path()) == 0) {
+  if (fs::file_size(png.temp_path()) == 0) {
     throw std::runtime_error(fmt::format("{}: rsvg-convert wrote nothing", target.string()));
   }
-  png.rename_to(target);
+  png.commit();
 }
 
 bool is_image_path(const fs::path& p) {

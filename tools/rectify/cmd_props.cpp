@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "rectify/act/properties.hpp"
 #include "rectify/rectify.hpp"
+#include "rectify/timing/cost.hpp"
 
 namespace rectify::cli {
 namespace {
@@ -199,7 +200,7 @@ Action add_props(CLI::App& app) {
     if (activations.empty()) {
       throw std::invalid_argument("props: name at least one function, or give --all");
     }
-    const PropertyOptions options{.measure_cost = !args->no_timing};
+    const PropertyOptions options{.cost = args->no_timing ? nullptr : timing::cost_probe()};
     if (args->markdown) print_markdown_header(!args->no_timing);
     for (std::size_t i = 0; i < activations.size(); ++i) {
       const auto p = measure_properties(activations[i], options);

@@ -11,7 +11,6 @@
 
 #include "rectify/act/reference.hpp"
 #include "rectify/act/registry.hpp"
-#include "rectify/bench/eltwise_bench.hpp"
 
 namespace rectify {
 namespace {
@@ -263,19 +262,6 @@ NormalInputStats normal_input_stats(const Activation& a, std::size_t n) {
           .zero_gradient_fraction = static_cast<double>(zero_gradients) / count};
 }
 
-Cost measure_cost(const Activation& a, const PropertyOptions& options) {
-  const bench::Options timing{.min_seconds = options.cost_min_seconds, .repetitions = 3};
-  const std::size_t n = options.cost_size;
-  const auto fn = bench::run({a, bench::Pass::forward, n, 1}, timing);
-  const auto relu = bench::run({Activation(), bench::Pass::forward, n, 1}, timing);
-  const double per_element = 1e9 / static_cast<double>(n);
-  return {.target = fn.target,
-          .size = n,
-          .ns_per_element = fn.seconds * per_element,
-          .relu_ns_per_element = relu.seconds * per_element,
-          .ratio_to_relu = fn.seconds / relu.seconds};
-}
-
 std::string bound_text(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   return fmt::format("{:.6g}", v);
@@ -317,8 +303,8 @@ Properties measure_properties(const Activation& a, const PropertyOptions& option
     throw std::invalid_argument(fmt::format(
         "measure_properties: grid_limit must be finite and >= 10, got {}", options.grid_limit));
   }
-  if (options.normal_samples == 0 || (options.measure_cost && options.cost_size == 0)) {
-    throw std::invalid_argument("measure_properties: normal_samples and cost_size must be >= 1");
+  if (options.normal_samples == 0) {
+    throw std::invalid_argument("measure_properties: normal_samples must be >= 1");
   }
   const FunctionInfo& fi = info(a.fn());
   const auto f = [&a](double x) { return ref::forward<double>(a, x); };
@@ -357,7 +343,7 @@ Properties measure_properties(const Activation& a, const PropertyOptions& option
   p.saturates_left = saturates(f, -options.grid_limit);
   p.saturates_right = saturates(f, options.grid_limit);
   p.normal = normal_input_stats(a, options.normal_samples);
-  if (options.measure_cost) p.cost = measure_cost(a, options);
+  if (options.cost) p.cost = options.cost(a);
   return p;
 }
 

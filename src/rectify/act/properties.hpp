@@ -1,10 +1,12 @@
 // The checklist of an activation function — range, monotonicity, continuity, kinks, saturation,
 // behaviour on N(0, 1) input, cost — measured numerically from its scalar definition
 // (reference.hpp, in double) and its registry row. Nothing here is written per function: a new
-// function gets its properties from the same probes.
+// function gets its properties from the same probes. The cost is timed above this layer
+// (rectify/timing/cost.hpp) and passed in.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,7 +76,7 @@ struct Properties {
   bool saturates_left = false;        // f'(x) -> 0 as x -> -inf
   bool saturates_right = false;       // f'(x) -> 0 as x -> +inf
   NormalInputStats normal;
-  std::optional<Cost> cost;  // empty when PropertyOptions::measure_cost is false
+  std::optional<Cost> cost;  // empty when PropertyOptions::cost is empty
   std::string_view default_init;
 
   bool zero_centred() const;  // |mean| <= 5% of the standard deviation on N(0, 1) input
@@ -83,9 +85,9 @@ struct Properties {
 struct PropertyOptions {
   double grid_limit = 1e6;                 // |x| probed on the grid; +-inf are probed too
   std::size_t normal_samples = 1'000'000;  // quantiles of N(0, 1)
-  bool measure_cost = true;                // off: no timing (tests, quick reports)
-  std::size_t cost_size = 65536;           // floats per call, in cache
-  double cost_min_seconds = 0.005;         // per repetition
+  // Times the function's forward kernel (timing::cost_probe()); empty: no timing (tests, quick
+  // reports).
+  std::function<Cost(const Activation&)> cost;
 };
 
 // For crelu the properties are those of its first half, relu(x) (the second is relu(-x)).

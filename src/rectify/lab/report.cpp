@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "rectify/act/properties.hpp"
+#include "rectify/io/atomic_file.hpp"
 #include "rectify/lab/report_writer.hpp"
 #include "rectify/lab/summary.hpp"
 
@@ -23,19 +23,6 @@ std::string join(const std::vector<double>& values) {
   std::string s;
   for (const double v : values) s += (s.empty() ? "" : ", ") + fmt::format("{}", v);
   return s;
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error(fmt::format("cannot write {}", tmp.string()));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
 }
 
 // One chart series: a figure of each epoch, averaged over the runs `pick` accepts.
@@ -239,7 +226,7 @@ void properties_section(ReportWriter& w, const LabResults& r) {
       "(`rectify props` prints more): range, monotonicity, smoothness, saturation, and the "
       "output for N(0, 1) input.");
   std::vector<std::vector<std::string>> rows;
-  const PropertyOptions options{.normal_samples = 100'000, .measure_cost = false};
+  const PropertyOptions options{.normal_samples = 100'000};
   for (const auto& a : r.plan.activations) {
     const auto p = measure_properties(Activation::parse(a), options);
     std::string kinks;
@@ -282,11 +269,11 @@ ReportFiles write_report(const LabResults& results, const std::vector<Claim>& cl
                     .html = (out / "report.html").string()};
   for (const auto& [stem, svg] : w.charts()) {
     const auto path = out / "charts" / (stem + ".svg");
-    write_file(path, svg);
+    io::write_file_atomically(path, svg);
     files.charts.push_back(path.string());
   }
-  write_file(files.markdown, w.markdown());
-  write_file(files.html, w.html());
+  io::write_file_atomically(files.markdown, w.markdown());
+  io::write_file_atomically(files.html, w.html());
   return files;
 }
 

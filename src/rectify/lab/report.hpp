@@ -16,9 +16,9 @@ struct ReportFiles {
   std::vector<std::string> charts;
 };
 
-// Writes into `dir` (created if missing). Each file is written to a temporary name and renamed,
-// so an interrupted run never leaves a half-written report. std::runtime_error naming the path
-// when a file cannot be written.
+// Writes into `dir` (created if missing). Each file is replaced all at once (io::AtomicFile), so
+// an interrupted run never leaves a half-written report. std::runtime_error (io::FileError)
+// naming the path when a file cannot be written.
 ReportFiles write_report(const LabResults& results, const std::vector<Claim>& claims,
                          const std::string& dir, const std::string& command = "rectify lab");
 

@@ -7,7 +7,7 @@
 #include "rectify/act/registry.hpp"
 #include "rectify/act/simd_target.hpp"
 #include "rectify/act/threads.hpp"
-#include "rectify/bench/eltwise_bench.hpp"
+#include "rectify/timing/eltwise_bench.hpp"
 
 namespace rectify::lab {
 namespace {
@@ -172,15 +172,15 @@ LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data,
   }
 
   // 4. Cost of the kernels themselves, one thread, in cache.
-  const bench::Options bench_options{.min_seconds = plan.bench_seconds, .repetitions = 3};
+  const timing::Options bench_options{.min_seconds = plan.bench_seconds, .repetitions = 3};
   for (const auto& a : plan.activations) {
     const auto act = Activation::parse(a);
     CostRow row{.activation = a};
     row.forward_ns =
-        1e9 * bench::run({act, bench::Pass::forward, 65536, 1}, bench_options).seconds / 65536;
-    if (bench::supports(act, bench::Pass::backward)) {
+        1e9 * timing::run({act, timing::Pass::forward, 65536, 1}, bench_options).seconds / 65536;
+    if (timing::supports(act, timing::Pass::backward)) {
       row.backward_ns =
-          1e9 * bench::run({act, bench::Pass::backward, 65536, 1}, bench_options).seconds / 65536;
+          1e9 * timing::run({act, timing::Pass::backward, 65536, 1}, bench_options).seconds / 65536;
     }
     r.cost.push_back(row);
     steps.done(fmt::format("cost {}: {:.3f} ns per element forward", a, row.forward_ns));

@@ -7,8 +7,8 @@
 #include <random>
 
 #include "rectify/train/optimizer.hpp"
+#include "rectify/train/options.hpp"
 #include "rectify/train/safetensors.hpp"
-#include "rectify/train/trainer.hpp"
 
 namespace rectify::train {
 

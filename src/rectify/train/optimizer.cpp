@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "rectify/act/parallel.hpp"
+#include "rectify/train/simd/adam.hpp"
 
 namespace rectify::train {
 namespace {
@@ -47,42 +48,6 @@ bool update_in_blocks(const std::vector<nn::Param>& params, const Update& update
                           finite[t] = update(b.param, b.begin, b.end);
                         });
   return std::all_of(finite.begin(), finite.end(), [](char f) { return f != 0; });
-}
-
-struct AdamUpdate {
-  float b1, b2, step, root_c2, eps, wd, lr;
-  bool decoupled;
-};
-
-// Adam's update of one tensor; false when a parameter is NaN or infinite after it.
-[[gnu::always_inline]] inline bool adam_update_body(AdamUpdate u, float* w, const float* g,
-                                                    float* m, float* v, std::size_t n) {
-  NonFiniteFlag non_finite;
-  for (std::size_t j = 0; j < n; ++j) {
-    float grad = g[j];
-    if (u.decoupled) {
-      w[j] -= u.lr * u.wd * w[j];
-    } else {
-      grad += u.wd * w[j];
-    }
-    m[j] = u.b1 * m[j] + (1 - u.b1) * grad;
-    v[j] = u.b2 * v[j] + (1 - u.b2) * grad * grad;
-    w[j] -= u.step * m[j] / (std::sqrt(v[j]) / u.root_c2 + u.eps);
-    non_finite.see(w[j]);
-  }
-  return !non_finite.any();
-}
-
-// The same loop compiled for AVX2: twice the lanes of the baseline build, and the same IEEE
-// operations (no FMA), so the same bits. Chosen per call from the CPU's features.
-[[gnu::target("avx2")]] bool adam_update_avx2(AdamUpdate u, float* w, const float* g, float* m,
-                                              float* v, std::size_t n) {
-  return adam_update_body(u, w, g, m, v, n);
-}
-
-bool adam_update(AdamUpdate u, float* w, const float* g, float* m, float* v, std::size_t n) {
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  return avx2 ? adam_update_avx2(u, w, g, m, v, n) : adam_update_body(u, w, g, m, v, n);
 }
 
 }  // namespace

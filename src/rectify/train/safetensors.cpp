@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "rectify/io/atomic_file.hpp"
+
 namespace rectify::train {
 namespace {
 
@@ -24,76 +26,19 @@ constexpr std::uint64_t kMaxHeader = 100u << 20;  // the format's own limit is 1
   throw CheckpointError(fmt::format("{}: {}", name, what));
 }
 
-// Writes all of `bytes` to fd or fails naming the file and the reason (e.g. no space left).
-void write_all(int fd, const void* bytes, std::size_t size, const std::string& name) {
-  const auto* p = static_cast<const char*>(bytes);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail(name, fmt::format("write failed: {}", std::strerror(errno)));
-    }
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
-}
-
-// Makes a rename inside the directory of `path` durable.
-void sync_directory_of(const std::filesystem::path& path) {
-  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) fail(dir.string(), fmt::format("cannot open to sync: {}", std::strerror(errno)));
-  const int rc = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (rc != 0) fail(dir.string(), fmt::format("fsync failed: {}", std::strerror(error)));
-}
-
-std::string_view file_type_name(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
 }  // namespace
 
 std::filesystem::path save_target(const std::filesystem::path& path) {
-  namespace fs = std::filesystem;
-  const std::string name = path.string();
-  if (name.empty()) fail("''", "an empty path names no file");
-  fs::path target = path;
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-    // A link is followed: the new file is written beside the file it names and replaces that
-    // one, so the link keeps pointing at the checkpoint.
-    std::error_code ec;
-    target = fs::canonical(path, ec);
-    if (ec) fail(name, fmt::format("is a symbolic link that cannot be followed: {}", ec.message()));
+  try {
+    return io::replace_target(path);
+  } catch (const io::FileError& e) {
+    throw CheckpointError(e.what());
   }
-  if (::stat(target.c_str(), &st) != 0) {
-    if (errno == ENOENT) return target;  // a new file; its directory is checked on creation
-    fail(name, fmt::format("cannot access: {}", std::strerror(errno)));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    fail(name, fmt::format("is {}; a checkpoint replaces only a regular file or is a new file",
-                           file_type_name(st.st_mode)));
-  }
-  if (::access(target.c_str(), W_OK) != 0) {
-    fail(name, fmt::format("cannot overwrite: {}", std::strerror(errno)));
-  }
-  return target;
 }
 
 void save_safetensors(const std::filesystem::path& where,
                       const std::map<std::string, std::string>& metadata,
                       const std::vector<TensorView>& tensors) {
-  const std::filesystem::path path = save_target(where);
-  // A file replaced keeps its permissions (the new one is created with the default 0644).
-  struct stat old {};
-  const bool replacing = ::stat(path.c_str(), &old) == 0;
   nlohmann::ordered_json header;
   header["__metadata__"] = metadata;
   std::uint64_t offset = 0;
@@ -107,40 +52,17 @@ void save_safetensors(const std::filesystem::path& where,
   text.append((8 - text.size() % 8) % 8, ' ');  // data starts 8-byte aligned, as the spec advises
   const std::uint64_t length = text.size();
 
-  // Written in full to a temporary file and made durable before it replaces the old checkpoint;
-  // then the directory is synced so that the rename itself survives a power cut.
-  const std::string tmp = path.string() + ".tmp";
-  const std::string unchanged = fmt::format("; {} is unchanged", path.string());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(tmp, fmt::format("cannot create: {}{}", std::strerror(errno), unchanged));
+  // Written in full to FILE.tmp and made durable before it replaces the old checkpoint (the
+  // second Ctrl-C removes FILE.tmp by that name).
   try {
-    if (replacing && ::fchmod(fd, old.st_mode & 07777) != 0) {
-      fail(tmp, fmt::format("cannot set the mode of {}: {}", path.string(), std::strerror(errno)));
-    }
-    write_all(fd, &length, sizeof length, tmp);
-    write_all(fd, text.data(), text.size(), tmp);
-    for (const auto& t : tensors) write_all(fd, t.data.data(), t.data.size_bytes(), tmp);
-    if (::fsync(fd) != 0) fail(tmp, fmt::format("fsync failed: {}", std::strerror(errno)));
-  } catch (const CheckpointError& e) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw CheckpointError(e.what() + unchanged);
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
+    io::AtomicFile file(where, {.new_file_mode = 0644});
+    file.write(&length, sizeof length);
+    file.write(text);
+    for (const auto& t : tensors) file.write(t.data.data(), t.data.size_bytes());
+    file.commit();
+  } catch (const io::FileError& e) {
+    throw CheckpointError(e.what());
   }
-  if (::close(fd) != 0) {
-    const int error = errno;
-    ::unlink(tmp.c_str());
-    fail(tmp, fmt::format("close failed: {}{}", std::strerror(error), unchanged));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(tmp.c_str());
-    fail(path.string(), fmt::format("cannot replace: {}{}", std::strerror(error), unchanged));
-  }
-  sync_directory_of(path);
 }
 
 namespace {
@@ -298,7 +220,7 @@ SafetensorsFile load_safetensors(const std::filesystem::path& path) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) fail(name, fmt::format("cannot stat: {}", std::strerror(errno)));
   if (!S_ISREG(st.st_mode)) {
-    fail(name, fmt::format("is {}; expected a checkpoint file", file_type_name(st.st_mode)));
+    fail(name, fmt::format("is {}; expected a checkpoint file", io::file_type_name(st.st_mode)));
   }
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (size < 8) fail(name, fmt::format("{} bytes: too short for the 8-byte header length", size));

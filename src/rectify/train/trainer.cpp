@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <limits>
-#include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <stdexcept>
 
 #include "rectify/data/batch.hpp"
@@ -91,44 +91,200 @@ std::vector<diag::ActivationProbe*> enabled_probes(nn::Sequential& model, bool o
   return probes;
 }
 
-template <class T>
-void check_range(const char* key, T value, T lo, T hi) {
-  if (!(value >= lo && value <= hi)) {  // NaN fails both
-    throw std::invalid_argument(fmt::format("{} = {}: expected {} to {}", key, value, lo, hi));
+// The model being trained, its optimizer, and the buffers a step reuses.
+struct Model {
+  nn::Sequential net;
+  std::unique_ptr<Optimizer> optimizer;
+  double base_lr = 0;  // the schedule's starting rate
+  std::vector<nn::Param> params;
+  std::vector<diag::ActivationProbe*> probes;  // those enabled
+  nn::Tensor x, dlogits;                       // the batch's input; (B, 10)
+  std::vector<std::int32_t> y;                 // (B)
+};
+
+// The errors that stop a run whose loss (naming the first layer whose output overflowed) or whose
+// parameters (naming each one) stopped being finite.
+DivergedError loss_diverged(Model& m, double loss, int epoch, std::size_t batch_number) {
+  return DivergedError(fmt::format(
+      "train: the loss became {} at epoch {}, batch {}; first non-finite output: layer {}; "
+      "try a lower learning rate or --max-grad-norm",
+      std::isnan(loss) ? "NaN" : "infinite", epoch, batch_number,
+      first_non_finite_layer(m.net, m.x)));
+}
+
+DivergedError update_diverged(const Model& m, int epoch, std::size_t batch_number) {
+  return DivergedError(
+      fmt::format("train: non-finite values at epoch {}, batch {}: {}; try a lower learning rate "
+                  "or --max-grad-norm",
+                  epoch, batch_number, describe_non_finite(m.params)));
+}
+
+// One training step on the images `batch` of `set`: forward, loss, backward, clipping, the
+// optimizer's update at rate `lr`. DivergedError naming the epoch and the batch (1-based) when the
+// loss or a parameter stops being finite: the run stops before anything is saved, so the last
+// checkpoint stays the last good state.
+nn::LossResult train_step(Model& m, const TrainOptions& o, const data::Dataset& set,
+                          std::span<const std::size_t> batch, double lr, int epoch,
+                          std::size_t batch_number) {
+  m.x.resize(model_input_shape(o.model, batch.size(), set.rows, set.cols));
+  m.y.resize(batch.size());
+  data::fill_batch(set, batch, m.x.span(), m.y);
+  const nn::Tensor& logits = m.net.forward(m.x, true);  // (B, 10)
+  const auto r = nn::softmax_cross_entropy(logits, m.y, &m.dlogits);
+  if (!std::isfinite(r.loss)) throw loss_diverged(m, r.loss, epoch, batch_number);
+  m.net.backward(m.dlogits);
+  if (o.max_grad_norm > 0) clip_gradients(m.params, o.max_grad_norm);
+  m.optimizer->set_learning_rate(lr);
+  if (!m.optimizer->step(m.params)) throw update_diverged(m, epoch, batch_number);
+  return r;
+}
+
+// Where the run starts: the options' fresh state, or the state `options.resume` holds, which
+// keeps every option of the checkpoint but the number of epochs, where to save and the
+// diagnostics, so that it continues exactly the run that wrote it. Everything is checked before
+// any work: a run that cannot save should not train for an epoch first.
+RunState starting_state(const TrainOptions& options, const data::Dataset& set,
+                        std::optional<SafetensorsFile>& resumed) {
+  RunState run{.options = options,
+               .shuffle_rng = std::mt19937_64(options.seed ^ 0x9E3779B97F4A7C15ull)};
+  if (!options.resume.empty()) {
+    resumed = load_safetensors(options.resume);
+    run = read_run_state(*resumed, options.resume);
+    run.options.epochs = options.epochs;
+    run.options.save = options.save;
+    run.options.interrupt_save = options.interrupt_save;
+    run.options.resume = options.resume;
+    run.options.diagnostics = options.diagnostics;
   }
+  const TrainOptions& o = run.options;
+  try {
+    check_options(o);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("train: {}", e.what()));
+  }
+  if (run.epochs_done > o.epochs) {
+    throw std::invalid_argument(
+        fmt::format("train: --epochs {} is fewer than the {} epochs {} has done already", o.epochs,
+                    run.epochs_done, options.resume));
+  }
+  if (o.batch > set.count) {
+    throw std::invalid_argument(
+        fmt::format("train: batch {} is larger than the {} training images", o.batch, set.count));
+  }
+  if (!o.save.empty()) save_target(o.save);
+  if (o.save.empty() && !o.interrupt_save.empty()) save_target(o.interrupt_save);
+  return run;
+}
+
+// The run's model and optimizer, with the checkpoint's parameters, optimizer state and probes
+// when it resumes. Sets run.options.lr to the rate in use: checkpoints hold it, never 0 for
+// "the default".
+Model build_training_model(RunState& run, const std::string& resume,
+                           const std::optional<SafetensorsFile>& resumed) {
+  TrainOptions& o = run.options;
+  Model m{.net = build_model(o),
+          .optimizer = make_optimizer(o.optimizer, o.lr, o.momentum, o.weight_decay)};
+  m.base_lr = m.optimizer->learning_rate();
+  o.lr = m.base_lr;
+  m.params = m.net.params();
+  m.probes = enabled_probes(m.net, o.diagnostics);
+  if (resumed) {
+    restore_checkpoint(*resumed, resume, m.params, *m.optimizer);
+    restore_probes(m.probes, run.layer_state, resume);
+  }
+  return m;
+}
+
+// A checkpoint's position inside an epoch, against the epoch's `batches`.
+void check_position(const RunState& run, std::size_t batches, const std::string& resume) {
+  if (run.batches_done >= batches && run.batches_done > 0) {
+    throw CheckpointError(fmt::format("{}: saved {} batches into an epoch of {}: other data?",
+                                      resume, run.batches_done, batches));
+  }
+  if (run.epoch_correct > run.batches_done * run.options.batch) {
+    throw CheckpointError(fmt::format("{}: {} correct answers in the {} batches done", resume,
+                                      run.epoch_correct, run.batches_done));
+  }
+}
+
+// The batches of an epoch done so far, and their loss and correct answers.
+struct EpochSums {
+  std::size_t batches = 0;
+  double loss = 0;  // the sum of the batches' mean losses times their sizes
+  std::size_t correct = 0;
+
+  void add(const nn::LossResult& r, std::size_t count) {
+    ++batches;
+    loss += r.loss * static_cast<double>(count);
+    correct += r.correct;
+  }
+};
+
+// The position a mid-epoch checkpoint left in `run` (zero at an epoch boundary), taken out of
+// it: from here on the run state is that of the epoch's end.
+EpochSums take_position(RunState& run) {
+  const EpochSums sums{run.batches_done, run.epoch_loss_sum, run.epoch_correct};
+  run.batches_done = 0;
+  run.epoch_loss_sum = 0;
+  run.epoch_correct = 0;
+  return sums;
+}
+
+// How far the run is before batch b of `epoch` (1-based): 0 at its start, 1 at its end.
+double run_fraction(const TrainOptions& o, int epoch, std::size_t b, std::size_t batches) {
+  return static_cast<double>((epoch - 1) * batches + b) / static_cast<double>(o.epochs * batches);
+}
+
+// Each epoch reseeds dropout and shuffles the identity order, so that the order depends on the
+// generator alone.
+void begin_epoch(Model& m, const TrainOptions& o, int epoch, std::vector<std::size_t>& order,
+                 std::mt19937_64& shuffle_rng) {
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (const auto& layer : m.net.layers()) {
+    if (auto* drop = dynamic_cast<nn::Dropout*>(layer.get())) {
+      drop->reseed(o.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(epoch));
+    }
+  }
+  data::shuffle(order, shuffle_rng);
+}
+
+// The run state inside `epoch` after the batches of `sums`: the epoch's generator before its
+// shuffle, the batches done and their sums, the state of dropout and the probes.
+RunState mid_epoch_state(const RunState& run, Model& m, int epoch, const std::mt19937_64& epoch_rng,
+                         const EpochSums& sums) {
+  RunState partial = run;
+  partial.epochs_done = epoch - 1;
+  partial.shuffle_rng = epoch_rng;
+  partial.batches_done = sums.batches;
+  partial.epoch_loss_sum = sums.loss;
+  partial.epoch_correct = sums.correct;
+  partial.layer_state = layer_state(m.net, m.probes);
+  return partial;
+}
+
+// The epoch's record: training loss and accuracy, test loss and accuracy, the time of the
+// training loop (over the batches this process ran), the probes' diagnostics.
+EpochMetrics epoch_metrics(Model& m, const TrainOptions& o, const data::FashionMnist& data,
+                           int epoch, const EpochSums& sums, std::size_t first_batch,
+                           double seconds) {
+  const data::Dataset& set = data.train;
+  // At the training batch size: the layers' buffers are already that size, and a larger batch
+  // would raise the peak memory (a cnn at 1000 images per batch held 270 MiB).
+  const auto test = evaluate(m.net, o.model, data.test, std::max<std::size_t>(o.batch, 64));
+  const std::size_t images = set.count - std::min(set.count, first_batch * o.batch);
+  EpochMetrics metrics{
+      .epoch = epoch,
+      .train_loss = sums.loss / static_cast<double>(set.count),
+      .train_acc = static_cast<double>(sums.correct) / static_cast<double>(set.count),
+      .test_loss = test.loss,
+      .test_acc = test.accuracy,
+      .seconds = seconds,
+      .images_per_s = static_cast<double>(images) / seconds};
+  for (auto* p : m.probes) metrics.layers.push_back(p->end_epoch());
+  return metrics;
 }
 
 }  // namespace
-
-void check_options(const TrainOptions& o) {
-  constexpr double kHuge = std::numeric_limits<double>::max();  // finite
-  const auto unknown = [](const char* key, const std::string& value, const char* known) {
-    throw std::invalid_argument(fmt::format("{} = '{}': unknown; known: {}", key, value, known));
-  };
-  if (o.model != "mlp" && o.model != "cnn" && o.model != "rnn" && o.model != "deep") {
-    unknown("model", o.model, "mlp, cnn, rnn, deep");
-  }
-  try {
-    Activation::parse(o.activation);
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(fmt::format("activation = '{}': {}", o.activation, e.what()));
-  }
-  if (o.optimizer != "sgd" && o.optimizer != "sgd_nesterov" && o.optimizer != "adam" &&
-      o.optimizer != "adamw") {
-    unknown("optimizer", o.optimizer, "sgd, sgd_nesterov, adam, adamw");
-  }
-  if (o.schedule != "constant" && o.schedule != "step" && o.schedule != "cosine") {
-    unknown("schedule", o.schedule, "constant, step, cosine");
-  }
-  check_range("epochs", o.epochs, 1, kMaxEpochs);
-  check_range("batch", o.batch, std::size_t{1}, kMaxBatch);
-  check_range("lr", o.lr, 0.0, kHuge);  // 0: the optimizer's default
-  check_range("momentum", o.momentum, 0.0, 1.0);
-  check_range("weight_decay", o.weight_decay, 0.0, kHuge);
-  check_range("max_grad_norm", o.max_grad_norm, 0.0, kHuge);
-  check_range("dropout", o.dropout, 0.0, 0.99);
-  check_range("hidden_bias", o.hidden_bias, -kHuge, kHuge);
-}
 
 double scheduled_lr(const std::string& schedule, double lr, double progress) {
   if (schedule == "constant") return lr;
@@ -141,152 +297,52 @@ double scheduled_lr(const std::string& schedule, double lr, double progress) {
 std::vector<EpochMetrics> train(const TrainOptions& options, const data::FashionMnist& data,
                                 const BatchProgress& progress, const EpochReport& report,
                                 const StopRequest& stop) {
-  // A resumed run takes every option from its checkpoint but the number of epochs (and where
-  // to save), so it continues exactly the run that wrote it.
   std::optional<SafetensorsFile> resumed;
-  RunState run{.options = options,
-               .shuffle_rng = std::mt19937_64(options.seed ^ 0x9E3779B97F4A7C15ull)};
-  if (!options.resume.empty()) {
-    resumed = load_safetensors(options.resume);
-    run = read_run_state(*resumed, options.resume);
-    run.options.epochs = options.epochs;
-    run.options.save = options.save;
-    run.options.interrupt_save = options.interrupt_save;
-    run.options.resume = options.resume;
-    run.options.diagnostics = options.diagnostics;
-  }
-  TrainOptions& o = run.options;
-  try {
-    check_options(o);
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(fmt::format("train: {}", e.what()));
-  }
-  if (run.epochs_done > o.epochs) {
-    throw std::invalid_argument(
-        fmt::format("train: --epochs {} is fewer than the {} epochs {} has done already", o.epochs,
-                    run.epochs_done, options.resume));
-  }
-  if (o.batch > data.train.count) {
-    throw std::invalid_argument(fmt::format("train: batch {} is larger than the {} training images",
-                                            o.batch, data.train.count));
-  }
-  // Checked before any work: a run that cannot save should not train for an epoch first.
-  if (!o.save.empty()) save_target(o.save);
-  if (o.save.empty() && !o.interrupt_save.empty()) save_target(o.interrupt_save);
-  nn::Sequential model = build_model(o);
-  auto optimizer = make_optimizer(o.optimizer, o.lr, o.momentum, o.weight_decay);
-  const double base_lr = optimizer->learning_rate();
-  o.lr = base_lr;  // checkpoints hold the rate in use, never 0 for "the default"
-  const auto params = model.params();
-  const auto probes = enabled_probes(model, o.diagnostics);
-  if (resumed) {
-    restore_checkpoint(*resumed, options.resume, params, *optimizer);
-    restore_probes(probes, run.layer_state, options.resume);
-  }
-
+  RunState run = starting_state(options, data.train, resumed);
+  const TrainOptions& o = run.options;
+  Model m = build_training_model(run, options.resume, resumed);
   const data::Dataset& set = data.train;
   const std::size_t batches = (set.count + o.batch - 1) / o.batch;
-  if (run.batches_done >= batches && run.batches_done > 0) {
-    throw CheckpointError(fmt::format("{}: saved {} batches into an epoch of {}: other data?",
-                                      options.resume, run.batches_done, batches));
-  }
-  if (run.epoch_correct > run.batches_done * o.batch) {
-    throw CheckpointError(fmt::format("{}: {} correct answers in the {} batches done",
-                                      options.resume, run.epoch_correct, run.batches_done));
-  }
-  std::vector<std::size_t> order(set.count);
-  nn::Tensor x, dlogits;
-  std::vector<std::int32_t> y;
-  std::vector<EpochMetrics> history;
+  check_position(run, batches, options.resume);
   const std::string& stop_save = o.save.empty() ? o.interrupt_save : o.save;
+  std::vector<std::size_t> order(set.count);
+  std::vector<EpochMetrics> history;
 
   for (int epoch = run.epochs_done + 1; epoch <= o.epochs; ++epoch) {
-    // Each epoch shuffles the identity order, so the order depends on the generator alone.
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    for (const auto& layer : model.layers()) {
-      if (auto* drop = dynamic_cast<nn::Dropout*>(layer.get())) {
-        drop->reseed(o.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(epoch));
-      }
-    }
     const std::mt19937_64 epoch_rng = run.shuffle_rng;  // what a mid-epoch checkpoint stores
-    data::shuffle(order, run.shuffle_rng);
+    begin_epoch(m, o, epoch, order, run.shuffle_rng);
     // A run resumed in the middle of an epoch continues at the batch after the last one done.
-    const std::size_t first_batch = run.batches_done;
-    double loss_sum = run.epoch_loss_sum;
-    std::size_t correct = run.epoch_correct;
-    if (first_batch > 0) restore_dropout(model, run.layer_state, options.resume);
-    run.batches_done = 0;
-    run.epoch_loss_sum = 0;
-    run.epoch_correct = 0;
+    EpochSums sums = take_position(run);
+    if (sums.batches > 0) restore_dropout(m.net, run.layer_state, options.resume);
+    const std::size_t first_batch = sums.batches;
     const auto start = std::chrono::steady_clock::now();
     for (std::size_t b = first_batch; b < batches; ++b) {
       const std::size_t first = b * o.batch, count = std::min(o.batch, set.count - first);
-      x.resize(model_input_shape(o.model, count, set.rows, set.cols));
-      y.resize(count);
-      data::fill_batch(set, std::span(order).subspan(first, count), x.span(), y);
-      const nn::Tensor& logits = model.forward(x, true);  // (B, 10)
-      const auto r = nn::softmax_cross_entropy(logits, y, &dlogits);
-      // Divergence stops the run before anything is saved: the last checkpoint stays the last
-      // good state.
-      if (!std::isfinite(r.loss)) {
-        throw DivergedError(fmt::format(
-            "train: the loss became {} at epoch {}, batch {}; first non-finite output: layer {}; "
-            "try a lower learning rate or --max-grad-norm",
-            std::isnan(r.loss) ? "NaN" : "infinite", epoch, b + 1,
-            first_non_finite_layer(model, x)));
-      }
-      model.backward(dlogits);
-      if (o.max_grad_norm > 0) clip_gradients(params, o.max_grad_norm);
-      const double done =
-          static_cast<double>((epoch - 1) * batches + b) / static_cast<double>(o.epochs * batches);
-      optimizer->set_learning_rate(scheduled_lr(o.schedule, base_lr, done));
-      if (!optimizer->step(params)) {
-        throw DivergedError(fmt::format(
-            "train: non-finite values at epoch {}, batch {}: {}; try a lower learning rate or "
-            "--max-grad-norm",
-            epoch, b + 1, describe_non_finite(params)));
-      }
-      loss_sum += r.loss * static_cast<double>(count);
-      correct += r.correct;
+      const double lr = scheduled_lr(o.schedule, m.base_lr, run_fraction(o, epoch, b, batches));
+      sums.add(train_step(m, o, set, std::span(order).subspan(first, count), lr, epoch, b + 1),
+               count);
       if (progress) {
-        progress(epoch, b + 1, batches, loss_sum / static_cast<double>(first + count));
+        progress(epoch, b + 1, batches, sums.loss / static_cast<double>(first + count));
       }
       if (stop && b + 1 < batches && stop()) {
-        // Saved as it stands after this batch: the epoch's generator before its shuffle, the
-        // batches done and their sums, so that a resumed run takes the very next batch.
-        RunState partial = run;
-        partial.epochs_done = epoch - 1;
-        partial.shuffle_rng = epoch_rng;
-        partial.batches_done = b + 1;
-        partial.epoch_loss_sum = loss_sum;
-        partial.epoch_correct = correct;
-        partial.layer_state = layer_state(model, probes);
-        if (!stop_save.empty()) save_checkpoint(stop_save, params, *optimizer, partial);
+        // Saved as it stands after this batch, so that a resumed run takes the very next batch.
+        if (!stop_save.empty()) {
+          save_checkpoint(stop_save, m.params, *m.optimizer,
+                          mid_epoch_state(run, m, epoch, epoch_rng, sums));
+        }
         throw Interrupted(epoch, b + 1, batches, o.epochs, stop_save);
       }
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    // At the training batch size: the layers' buffers are already that size, and a larger batch
-    // would raise the peak memory (a cnn at 1000 images per batch held 270 MiB).
-    const auto test = evaluate(model, o.model, data.test, std::max<std::size_t>(o.batch, 64));
-    const std::size_t images = set.count - std::min(set.count, first_batch * o.batch);
-    EpochMetrics m{.epoch = epoch,
-                   .train_loss = loss_sum / static_cast<double>(set.count),
-                   .train_acc = static_cast<double>(correct) / static_cast<double>(set.count),
-                   .test_loss = test.loss,
-                   .test_acc = test.accuracy,
-                   .seconds = seconds,
-                   .images_per_s = static_cast<double>(images) / seconds};
-    for (auto* p : probes) m.layers.push_back(p->end_epoch());
-    history.push_back(m);
+    history.push_back(epoch_metrics(m, o, data, epoch, sums, first_batch, seconds));
     run.epochs_done = epoch;
-    run.layer_state = layer_state(model, probes);
-    if (!o.save.empty()) save_checkpoint(o.save, params, *optimizer, run);
-    if (report) report(m);
+    run.layer_state = layer_state(m.net, m.probes);
+    if (!o.save.empty()) save_checkpoint(o.save, m.params, *m.optimizer, run);
+    if (report) report(history.back());
     if (stop && epoch < o.epochs && stop()) {
       if (o.save.empty() && !stop_save.empty()) {
-        save_checkpoint(stop_save, params, *optimizer, run);
+        save_checkpoint(stop_save, m.params, *m.optimizer, run);
       }
       throw Interrupted(epoch, batches, batches, o.epochs, stop_save);
     }
@@ -303,30 +359,6 @@ Interrupted::Interrupted(int epoch_, std::size_t batch_, std::size_t batches_, i
       batches(batches_),
       epochs(epochs_),
       checkpoint(std::move(checkpoint_)) {}
-
-std::string to_json(const EpochMetrics& m) {
-  nlohmann::ordered_json j;
-  j["epoch"] = m.epoch;
-  j["train_loss"] = m.train_loss;
-  j["train_acc"] = m.train_acc;
-  j["test_loss"] = m.test_loss;
-  j["test_acc"] = m.test_acc;
-  j["seconds"] = m.seconds;
-  j["images_per_s"] = m.images_per_s;
-  for (const auto& l : m.layers) {
-    j["layers"].push_back({{"name", l.layer},
-                           {"units", l.units},
-                           {"dead", l.dead},
-                           {"dead_fraction", l.dead_fraction()},
-                           {"died", l.died},
-                           {"revived", l.revived},
-                           {"sparsity", l.sparsity},
-                           {"mean", l.mean},
-                           {"std", l.stddev},
-                           {"grad_norm", l.grad_norm}});
-  }
-  return j.dump();
-}
 
 std::vector<diag::LayerStats> probe_untrained(const TrainOptions& options, const data::Dataset& set,
                                               std::size_t batches) {

@@ -1,4 +1,4 @@
-#include "rectify/bench/eltwise_bench.hpp"
+#include "rectify/timing/eltwise_bench.hpp"
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -20,7 +20,7 @@
 #include "rectify/act/simd_target.hpp"
 #include "rectify/act/threads.hpp"
 
-namespace rectify::bench {
+namespace rectify::timing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -297,4 +297,4 @@ std::string to_json(const Result& r) {
   return j.dump();
 }
 
-}  // namespace rectify::bench
+}  // namespace rectify::timing

@@ -11,7 +11,7 @@
 
 #include "rectify/act/activation.hpp"
 
-namespace rectify::bench {
+namespace rectify::timing {
 
 enum class Pass { forward, backward, backward_output, forward_mask, backward_mask };
 std::string_view pass_name(Pass p);
@@ -99,4 +99,4 @@ Result run(const Case& c, const Options& options = {});
 // One JSON object on one line with the fields of Result.
 std::string to_json(const Result& r);
 
-}  // namespace rectify::bench
+}  // namespace rectify::timing

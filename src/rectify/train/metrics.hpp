@@ -1,0 +1,38 @@
+// The metrics record of one epoch: what train() reports, and the JSON line of
+// `rectify train --json-log` that `rectify plot --log` reads back. The field names are written
+// once (metrics.cpp) for both directions.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rectify/diag/layer_stats.hpp"
+
+namespace rectify::train {
+
+struct EpochMetrics {
+  int epoch = 0;
+  double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0;
+  double seconds = 0, images_per_s = 0;  // the training loop only
+  std::vector<diag::LayerStats> layers;  // one per activation layer, when diagnostics are on
+};
+
+// One JSON object on one line: epoch, train_loss, train_acc, test_loss, test_acc, seconds,
+// images_per_s and, when there are any, "layers" (name, units, dead, dead_fraction, died,
+// revived, sparsity, mean, std, grad_norm). NaN and infinities are written as null.
+std::string to_json(const EpochMetrics& m);
+
+// A line that is not a metrics record; the message names the field ("no \"test_acc\"").
+class MetricsFormatError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads a line to_json wrote (null reads as NaN). The epoch, the losses, the accuracies and each
+// layer's name, units, dead and sparsity are required; the other fields may be absent (logs of
+// older versions), and leave their defaults. "dead_fraction" is not read: it is dead / units.
+EpochMetrics parse_metrics(std::string_view line);
+
+}  // namespace rectify::train
