@@ -218,18 +218,24 @@ class EpochReport:
 class _Probe:
     """What rectify's C++ ActivationProbe keeps for one layer, by the same definitions.
 
-    Dead unit: f'(z) = 0 for every training example of the epoch, f' computed by rectify's
-    backward kernel with dy = 1 (the C++ probe reads the same from the 1-bit mask where the
-    function has a flat region, else from dz = f'(z) dy). Sparsity, mean and std: of the outputs,
-    from rectify's value_stats (the C++ probe's own pass). grad_norm: the L2 norm of the gradient
-    at the output per batch, root mean square over the epoch's batches.
+    Dead unit: f'(z) = 0 for every training example of the epoch. As the C++ probe does, it is
+    read from f'(z) itself where the function has a flat region and a 1-bit mask (relu, relu6,
+    leaky_relu and keras_relu with a zero slope: rectify's backward kernel with dy = 1 gives the
+    mask's bits), otherwise from dz = f'(z) dy in backward (rectify's backward kernel on the
+    gradient that reached the module's output; dz = 0 where dy != 0 means f'(z) = 0). Sparsity,
+    mean and std: of the outputs, by rectify's value_stats (the C++ probe's own pass). grad_norm:
+    the L2 norm of the gradient at the output per batch, root mean square over the epoch's
+    batches. A unit seen alive is not looked at again in the epoch.
     """
 
-    def __init__(self, name, module, derivative, unit_axis):
-        self.name, self.module, self.derivative, self.unit_axis = name, module, derivative, unit_axis
+    def __init__(self, name, module, flat, gradient_at_input, unit_axis):
+        self.name, self.module, self.unit_axis = name, module, unit_axis
+        self.flat = flat
+        self.gradient_at_input = gradient_at_input  # (z, dy) -> dz, numpy float32
         self.units = None
         self.alive = self.was_dead = None
         self.first_epoch = True
+        self._z = None
         self._ones = np.ones(0, dtype=np.float32)
         self._reset()
 
@@ -244,33 +250,40 @@ class _Probe:
     def active(self):
         return self.module.training and torch.is_grad_enabled()
 
-    def _layout(self, z):
-        if z.dim() <= 1:
-            return 1, (z.shape[0] if z.dim() == 1 else 1), 1
-        axis = self.unit_axis % z.dim()
-        shape = tuple(z.shape)
+    def _layout(self, shape):
+        if len(shape) <= 1:
+            return 1, (shape[0] if shape else 1), 1
+        axis = self.unit_axis % len(shape)
         return math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
 
-    def ones(self, n):
+    def _ones_like(self, n):
         if self._ones.size < n:
             self._ones = np.ones(n, dtype=np.float32)
         return self._ones[:n]
 
+    def _mark_alive(self, g, shape):
+        outer, units, inner = self._layout(shape)
+        self.alive |= (g.reshape(outer, units, inner) != 0).any(axis=(0, 2))  # NaN is alive
+
     def pre_forward(self, module, inputs):
+        self._z = None
         if not self.active() or not inputs or not isinstance(inputs[0], torch.Tensor):
             return
         z = inputs[0]
-        outer, units, inner = self._layout(z)
+        _, units, _ = self._layout(tuple(z.shape))
         if units != self.units:  # a new layout starts over, as the C++ probe does
             self.units = units
             self.alive = np.zeros(units, dtype=bool)
             self.was_dead = np.zeros(units, dtype=bool)
             self.first_epoch = True
         if self.alive.all():
-            return  # a unit seen alive is not looked at again this epoch
+            return
         zn = _np(z.detach().float().cpu())
-        g = self.derivative(zn, self)
-        self.alive |= (g.reshape(outer, units, inner) != 0).any(axis=(0, 2))
+        if self.flat:  # f'(z) from the forward side: the mask's bits
+            dy = self._ones_like(zn.size).reshape(zn.shape)
+            self._mark_alive(self.gradient_at_input(zn, dy), zn.shape)
+        else:  # kept for backward (a copy where the module writes over its input)
+            self._z = zn.copy() if getattr(module, "inplace", False) else zn
 
     def post_forward(self, module, inputs, output):
         if not self.active() or not isinstance(output, torch.Tensor):
@@ -281,11 +294,15 @@ class _Probe:
         self.sum += s
         self.sum_sq += sq
         if output.requires_grad:
-            output.register_hook(self.gradient)
+            z, self._z = self._z, None
+            output.register_hook(lambda dy: self.gradient(dy, z))
 
-    def gradient(self, dy):
-        self.grad_sq += _r.value_stats(_np(dy.detach().float().cpu()))[3]
+    def gradient(self, dy, z):
+        dyn = _np(dy.detach().float().cpu())
+        self.grad_sq += _r.value_stats(dyn)[3]
         self.batches += 1
+        if z is not None and not self.alive.all():
+            self._mark_alive(self.gradient_at_input(z, dyn), z.shape)
 
     def end_epoch(self):
         observed = self.count > 0
@@ -312,21 +329,28 @@ class _Probe:
         return stats
 
 
-def _spec_derivative(act):
-    """f'(z) by rectify's backward kernel, dy = 1 (crelu: dy = 1 on both halves)."""
+def _is_flat(act):
+    """A 1-bit mask whose clear bits mean f' = 0 (relu, relu6, zero-slope leaky and keras relu):
+    the gradient below every threshold, at -inf, is then 0."""
+    return act.has_mask and float(_r.backward(act, np.float32(-np.inf), np.float32(1))) == 0
+
+
+def _spec_gradient(act):
+    """dz = f'(z) dy by rectify's backward kernel (crelu: dy covers both halves)."""
     k = act.metadata["outputs_per_input"]
 
-    def derivative(z, probe):
-        return _r.backward(act, z, probe.ones(z.size * k))
-    return derivative
+    def gradient_at_input(z, dy):
+        if k > 1 and dy.size != k * z.size:
+            dy = np.concatenate([dy.ravel()] * k)
+        return _r.backward(act, z, dy)
+    return gradient_at_input
 
 
-def _prelu_derivative(weight):
-    def derivative(z, probe):
+def _prelu_gradient(weight):
+    def gradient_at_input(z, dy):
         slopes = _np(weight.detach().float().cpu())
-        axis = 1 if z.ndim >= 2 else 0
-        return _r.prelu_backward(z, slopes, probe.ones(z.size).reshape(z.shape), axis=axis)[0]
-    return derivative
+        return _r.prelu_backward(z, slopes, dy, axis=1 if z.ndim >= 2 else 0)[0]
+    return gradient_at_input
 
 
 class Watch:
@@ -338,10 +362,10 @@ class Watch:
         self.probes = []
         self._handles = []
         for name, module in model.named_modules():
-            derivative = self._derivative(module, table)
-            if derivative is None:
+            found = self._gradient(module, table)
+            if found is None:
                 continue
-            probe = _Probe(name or type(module).__name__, module, derivative, unit_axis)
+            probe = _Probe(name or type(module).__name__, module, *found, unit_axis)
             self._handles.append(module.register_forward_pre_hook(probe.pre_forward))
             self._handles.append(module.register_forward_hook(probe.post_forward))
             self.probes.append(probe)
@@ -351,18 +375,20 @@ class Watch:
         self._started = time.perf_counter()
 
     @staticmethod
-    def _derivative(module, table):
+    def _gradient(module, table):
+        """(flat, gradient_at_input) of a module watch knows, else None."""
         if isinstance(module, Activation):
-            if module._learned:
-                return _prelu_derivative(module.weight)
-            return _spec_derivative(module.activation)
-        for cls in type(module).__mro__:
-            if cls in table:
-                act = _r.Activation(table[cls](module))
-                if act.metadata["learned_slopes"] and hasattr(module, "weight"):
-                    return _prelu_derivative(module.weight)
-                return _spec_derivative(act)
-        return None
+            act = module.activation
+            weight = module.weight if module._learned else None
+        else:
+            cls = next((c for c in type(module).__mro__ if c in table), None)
+            if cls is None:
+                return None
+            act = _r.Activation(table[cls](module))
+            weight = getattr(module, "weight", None) if act.metadata["learned_slopes"] else None
+        if weight is not None:
+            return False, _prelu_gradient(weight)
+        return _is_flat(act), _spec_gradient(act)
 
     @property
     def layers(self):

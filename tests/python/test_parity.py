@@ -131,17 +131,19 @@ def test_crelu_axis_against_float64():
     x[0, 0, :3] = [0.0, -0.0, np.nan]
     for axis in (0, 1, 2, -1):
         y = rectify.crelu(x, axis=axis)
-        with np.errstate(invalid="ignore"):
-            ref = np.concatenate([np.where(x > 0, x, x * 0), np.where(-x > 0, -x, -x * 0)],
-                                 axis=axis)
-        # relu keeps -0.0 and NaN (README): x * 0 is x's own signed zero, NaN stays NaN.
+        # relu(v) = v where v > 0, and keeps a zero's sign and NaN (README, Semantics); else +0.
+        def relu(v):
+            return np.where((v > 0) | (v == 0) | np.isnan(v), v, np.float32(0))
+
+        ref = np.concatenate([relu(x), relu(-x)], axis=axis)
         np.testing.assert_array_equal(np.signbit(y), np.signbit(ref))
         np.testing.assert_array_equal(y, ref)
         dy = rng.standard_normal(y.shape).astype(np.float32)
         dx = rectify.crelu_backward(x, dy, axis=axis)
         first, second = np.split(dy.astype(np.float64), 2, axis=axis)
-        with np.errstate(invalid="ignore"):
-            ref_dx = (np.where(x > 0, first, 0) - np.where(x < 0, second, 0)).astype(np.float32)
+        nan = np.isnan(x)  # relu'(NaN) = 1: dy passes (README, Semantics), on both halves
+        ref_dx = (np.where((x > 0) | nan, first, 0) -
+                  np.where((x < 0) | nan, second, 0)).astype(np.float32)
         np.testing.assert_array_equal(dx, ref_dx)
     # forward("crelu", x) doubles the first axis: crelu(x, axis=0).
     assert_same_bits(rectify.forward("crelu", x), rectify.crelu(x, axis=0), "crelu flat")

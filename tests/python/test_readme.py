@@ -13,7 +13,9 @@ def blocks():
 
 
 def run(code, tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.environ.get("PYTHONPATH", str(ROOT / "build/release/python")))
+    path = os.environ.get("PYTHONPATH", str(ROOT / "build/release/python"))
+    path = os.pathsep.join(os.path.abspath(p) for p in path.split(os.pathsep) if p)
+    env = dict(os.environ, PYTHONPATH=path)
     return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=600)
 
