@@ -18,8 +18,9 @@ first converted into a new float32 array: a copy, and the result is float32. Oth
 (complex, object, strings) are a ``TypeError`` saying what was expected. ``out=`` is never
 converted: it must be a float32 ndarray, C-contiguous, aligned, writable, of the result's shape
 (``TypeError`` for the type or dtype, ``ValueError`` otherwise), and may be the input itself (in
-place); a partial overlap of input and output is a ``ValueError``. Calls on more than 500
-elements release the GIL while the kernel runs (numpy's own threshold).
+place); a partial overlap of input and output is a ``ValueError``. Calls on 4096 elements or
+more release the GIL while the kernel runs (below that a kernel takes less time than releasing
+and retaking it).
 
 Errors. The C++ library's ``std::invalid_argument`` (a bad spec, a pass the function does not
 have, sizes that do not match) is a ``ValueError`` with the same message. A malformed data file

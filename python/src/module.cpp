@@ -52,7 +52,7 @@ const Activation& cached_parse(std::string_view spec) {
   return cache.emplace(std::string(spec), a).first->second;
 }
 
-Activation activation_of(PyObject* spec, const char* what) {
+Activation parse_spec_object(PyObject* spec, const char* what) {
   if (PyUnicode_Check(spec)) {
     Py_ssize_t n = 0;
     const char* text = PyUnicode_AsUTF8AndSize(spec, &n);
@@ -65,6 +65,21 @@ Activation activation_of(PyObject* spec, const char* what) {
   }
   raise(PyExc_TypeError, std::string(what) + ": spec must be a str (e.g. 'elu:alpha=0.5') or a " +
                              "rectify.Activation, got " + Py_TYPE(spec)->tp_name);
+}
+
+// The activation of a call. The last spec object is remembered by identity (a reference is held,
+// so the address cannot be reused; str and Activation are immutable): a loop that passes the
+// same object pays neither the lookup nor the parse. The GIL serialises access.
+Activation activation_of(PyObject* spec, const char* what) {
+  static PyObject* last = nullptr;
+  static Activation last_activation;
+  if (spec == last) return last_activation;
+  const Activation a = parse_spec_object(spec, what);
+  Py_INCREF(spec);
+  Py_XDECREF(last);
+  last = spec;
+  last_activation = a;
+  return a;
 }
 
 // How many outputs the flat forward pass writes per input: crelu writes [relu(x), relu(-x)].
@@ -442,7 +457,7 @@ pyb::dict info_dict(const FunctionInfo& f, const Activation& a) {
 }
 
 Activation parse_or_copy(const pyb::handle& spec) {
-  return activation_of(spec.ptr(), "rectify.Activation");
+  return parse_spec_object(spec.ptr(), "rectify.Activation");
 }
 
 // ----- data and checkpoints ---------------------------------------------------------------------
