@@ -33,9 +33,11 @@ __all__ = ["Activation", "watch", "Watch", "LayerStats", "EpochReport", "TORCH_M
 
 
 def _check_tensor(t, what):
+    if type(t) is torch.Tensor and t.dtype is torch.float32 and t.is_cpu:
+        return  # the common case, checked cheaply
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"{what}: expected a torch.Tensor, got {type(t).__name__}")
-    if t.device.type != "cpu" or t.dtype != torch.float32:
+    if not t.is_cpu or t.dtype != torch.float32:
         raise TypeError(f"{what}: rectify's kernels run on CPU float32 tensors; got {t.dtype} on "
                         f"{t.device} (convert with .float().cpu())")
 
@@ -47,34 +49,43 @@ def _np(t):
     return t.detach().numpy()
 
 
+def _first_order_only():
+    # Backward runs rectify's kernels, which autograd cannot differentiate: a graph of the
+    # gradient (create_graph=True, double backward) would be silently wrong, so it is refused.
+    if torch.is_grad_enabled():
+        raise RuntimeError("rectify.torch: the backward pass is not differentiable (double "
+                           "backward, create_graph=True); use PyTorch's module for that")
+
+
 class _Elementwise(torch.autograd.Function):
     """y = f(x) on rectify's kernels; backward from the mask, the output or the input."""
 
     @staticmethod
     def forward(ctx, x, act, saved):
-        x = x.contiguous()
-        y = torch.empty_like(x, memory_format=torch.contiguous_format)
+        if not x.is_contiguous():
+            x = x.contiguous()
+        y = torch.empty_like(x)
         if saved == "mask":
-            _, ctx.mask = _r.forward_with_mask(act, x.detach().numpy(), out=y.numpy())
+            _, ctx.mask = _r.forward_with_mask(act, x.detach().numpy(), y.numpy())
         else:
-            _r.forward(act, x.detach().numpy(), out=y.numpy())
+            _r.forward(act, x.detach().numpy(), y.numpy())
             ctx.save_for_backward(y if saved == "output" else x)
         ctx.act, ctx.saved = act, saved
         return y
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, dy):
+        _first_order_only()
         dyn = _np(dy)
-        dx = torch.empty(dy.shape, dtype=torch.float32)
+        dx = torch.empty_like(dy, memory_format=torch.contiguous_format)
         if ctx.saved == "mask":
-            _r.backward_from_mask(ctx.act, ctx.mask, dyn, out=dx.numpy())
+            _r.backward_from_mask(ctx.act, ctx.mask, dyn, dx.numpy())
         elif ctx.saved == "output":
             (y,) = ctx.saved_tensors
-            _r.backward_from_output(ctx.act, y.detach().numpy(), dyn, out=dx.numpy())
+            _r.backward_from_output(ctx.act, y.detach().numpy(), dyn, dx.numpy())
         else:
             (x,) = ctx.saved_tensors
-            _r.backward(ctx.act, x.detach().numpy(), dyn, out=dx.numpy())
+            _r.backward(ctx.act, x.detach().numpy(), dyn, dx.numpy())
         return dx, None, None
 
 
@@ -89,8 +100,8 @@ class _PRelu(torch.autograd.Function):
         return y
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, dy):
+        _first_order_only()
         x, slopes = ctx.saved_tensors
         dx = torch.empty(x.shape, dtype=torch.float32)
         ds = torch.empty(slopes.shape, dtype=torch.float32)
@@ -112,8 +123,8 @@ class _CRelu(torch.autograd.Function):
         return y
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, dy):
+        _first_order_only()
         (x,) = ctx.saved_tensors
         dx = torch.empty(x.shape, dtype=torch.float32)
         _r.crelu_backward(x.detach().numpy(), _np(dy), axis=ctx.axis, out=dx.numpy())
@@ -136,6 +147,7 @@ class Activation(nn.Module):
     def __init__(self, spec="relu", num_parameters=1):
         super().__init__()
         self.activation = spec if isinstance(spec, _r.Activation) else _r.Activation(spec)
+        self._what = f"rectify.torch.Activation('{self.activation}')"
         meta = self.activation.metadata
         self._learned = meta["learned_slopes"]
         self._doubles = meta["outputs_per_input"] > 1
@@ -153,7 +165,7 @@ class Activation(nn.Module):
                              f"num_parameters must be 1, got {num_parameters}")
 
     def forward(self, x):
-        _check_tensor(x, f"rectify.torch.Activation('{self.activation}')")
+        _check_tensor(x, self._what)
         if self._learned:
             return _PRelu.apply(x, self.weight, _channel_axis(x))
         if self._doubles:
