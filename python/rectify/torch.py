@@ -24,8 +24,13 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import torch
-from torch import nn
+
+try:
+    import torch
+    from torch import nn
+except ImportError as e:  # pragma: no cover (the tests skip where PyTorch is absent)
+    raise ImportError("rectify.torch needs PyTorch: Debian's python3-torch, which "
+                      "scripts/setup.sh installs") from e
 
 from . import _rectify as _r
 

@@ -158,3 +158,12 @@ def test_module_repr_and_state_dict():
     assert "prelu" in repr(m) and list(m.state_dict()) == ["weight"]
     assert "leaky_relu:negative_slope=0.2" in repr(rt.Activation("leaky_relu:0.2"))
     assert math.isclose(float(m.weight[0]), rectify.Activation("prelu").params["init"])
+
+
+def test_double_backward_is_refused_not_silently_wrong():
+    x = torch.randn(5, requires_grad=True)
+    y = rt.Activation("elu")(x)
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        torch.autograd.grad(rt.Activation("elu")(x).sum(), x, create_graph=True)
+    y.sum().backward()  # first order is fine
+    assert x.grad is not None
