@@ -93,11 +93,20 @@ bool learns_slopes(const Activation& a) {
 
 // ----- arguments of the METH_FASTCALL entry points --------------------------------------------
 
-// Fills slots (nullptr where absent) from positional arguments, then keywords, by `names`; the
-// first `required` must be present.
+// An entry point's argument names, in order.
+template <std::size_t N>
+struct Signature {
+  const char* names[N];
+  PyObject* interned[N] = {};  // the names as interned strings, made at the first keyword call
+};
+
+// Fills slots (nullptr where absent) from positional arguments, then keywords, by the signature's
+// names; the first `required` must be present.
 template <std::size_t N>
 void parse_args(const char* fn, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
-                const char* const (&names)[N], std::size_t required, PyObject* (&slots)[N]) {
+                Signature<N>& sig, std::size_t required, PyObject* (&slots)[N]) {
+  const char* const(&names)[N] = sig.names;
+  PyObject*(&interned)[N] = sig.interned;
   for (auto& s : slots) s = nullptr;
   if (static_cast<std::size_t>(nargs) > N) {
     raise(PyExc_TypeError, std::string(fn) + "() takes at most " + std::to_string(N) +
@@ -105,17 +114,31 @@ void parse_args(const char* fn, PyObject* const* args, Py_ssize_t nargs, PyObjec
   }
   for (Py_ssize_t i = 0; i < nargs; ++i) slots[i] = args[i];
   const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  // Keyword names written in the caller's source are interned strings: compared by identity
+  // first, by value only when that fails.
+  if (nkw > 0 && !interned[0]) {
+    for (std::size_t i = 0; i < N; ++i) {
+      interned[i] = PyUnicode_InternFromString(names[i]);
+      if (!interned[i]) throw ErrorSet{};
+    }
+  }
   for (Py_ssize_t k = 0; k < nkw; ++k) {
-    const char* key = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, k));
-    if (!key) throw ErrorSet{};
+    PyObject* key = PyTuple_GET_ITEM(kwnames, k);
     std::size_t i = 0;
-    while (i < N && std::strcmp(key, names[i]) != 0) ++i;
+    while (i < N && key != interned[i]) ++i;
     if (i == N) {
+      i = 0;
+      while (i < N && PyUnicode_CompareWithASCIIString(key, names[i]) != 0) ++i;
+    }
+    if (i == N) {
+      const char* text = PyUnicode_AsUTF8(key);
+      if (!text) throw ErrorSet{};
       raise(PyExc_TypeError,
-            std::string(fn) + "() got an unexpected keyword argument '" + key + "'");
+            std::string(fn) + "() got an unexpected keyword argument '" + text + "'");
     }
     if (slots[i]) {
-      raise(PyExc_TypeError, std::string(fn) + "() got multiple values for argument '" + key + "'");
+      raise(PyExc_TypeError,
+            std::string(fn) + "() got multiple values for argument '" + names[i] + "'");
     }
     slots[i] = args[nargs + k];
   }
@@ -156,7 +179,7 @@ void same_size(const Ref& a, const Ref& b, const char* what, const char* an, con
 
 PyObject* forward(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    static const char* const names[] = {"spec", "x", "out"};
+    static Signature<3> names{{"spec", "x", "out"}};
     PyObject* a[3];
     parse_args("forward", args, nargs, kwnames, names, 2, a);
     const Activation act = activation_of(a[0], "rectify.forward");
@@ -181,7 +204,7 @@ PyObject* forward(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* 
 
 PyObject* backward(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    static const char* const names[] = {"spec", "x", "dy", "out"};
+    static Signature<4> names{{"spec", "x", "dy", "out"}};
     PyObject* a[4];
     parse_args("backward", args, nargs, kwnames, names, 3, a);
     const Activation act = activation_of(a[0], "rectify.backward");
@@ -208,7 +231,7 @@ PyObject* backward(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject*
 PyObject* backward_from_output(PyObject*, PyObject* const* args, Py_ssize_t nargs,
                                PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    static const char* const names[] = {"spec", "y", "dy", "out"};
+    static Signature<4> names{{"spec", "y", "dy", "out"}};
     PyObject* a[4];
     parse_args("backward_from_output", args, nargs, kwnames, names, 3, a);
     const Activation act = activation_of(a[0], "rectify.backward_from_output");
@@ -227,7 +250,7 @@ PyObject* backward_from_output(PyObject*, PyObject* const* args, Py_ssize_t narg
 
 PyObject* forward_with_mask(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    static const char* const names[] = {"spec", "x", "out"};
+    static Signature<3> names{{"spec", "x", "out"}};
     PyObject* a[3];
     parse_args("forward_with_mask", args, nargs, kwnames, names, 2, a);
     const Activation act = activation_of(a[0], "rectify.forward_with_mask");
@@ -248,7 +271,7 @@ PyObject* forward_with_mask(PyObject*, PyObject* const* args, Py_ssize_t nargs, 
 PyObject* backward_from_mask(PyObject*, PyObject* const* args, Py_ssize_t nargs,
                              PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    static const char* const names[] = {"spec", "mask", "dy", "out"};
+    static Signature<4> names{{"spec", "mask", "dy", "out"}};
     PyObject* a[4];
     parse_args("backward_from_mask", args, nargs, kwnames, names, 3, a);
     const Activation act = activation_of(a[0], "rectify.backward_from_mask");
@@ -296,7 +319,7 @@ ChannelLayout layout_of(const Ref& x, PyObject* axis, const char* what, int* axi
 
 PyObject* prelu_forward(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    static const char* const names[] = {"x", "slopes", "axis", "out"};
+    static Signature<4> names{{"x", "slopes", "axis", "out"}};
     PyObject* a[4];
     parse_args("prelu_forward", args, nargs, kwnames, names, 2, a);
     const Ref x = input_f32(a[0], "rectify.prelu_forward: x");
@@ -315,7 +338,7 @@ PyObject* prelu_forward(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyOb
 
 PyObject* prelu_backward(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    static const char* const names[] = {"x", "slopes", "dy", "axis", "out", "dslopes"};
+    static Signature<6> names{{"x", "slopes", "dy", "axis", "out", "dslopes"}};
     PyObject* a[6];
     parse_args("prelu_backward", args, nargs, kwnames, names, 3, a);
     const Ref x = input_f32(a[0], "rectify.prelu_backward: x");
@@ -339,7 +362,7 @@ PyObject* prelu_backward(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyO
 
 PyObject* crelu(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    static const char* const names[] = {"x", "axis", "out"};
+    static Signature<3> names{{"x", "axis", "out"}};
     PyObject* a[3];
     parse_args("crelu", args, nargs, kwnames, names, 1, a);
     const Ref x = input_f32(a[0], "rectify.crelu: x");
@@ -358,7 +381,7 @@ PyObject* crelu(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kw
 
 PyObject* crelu_backward(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    static const char* const names[] = {"x", "dy", "axis", "out"};
+    static Signature<4> names{{"x", "dy", "axis", "out"}};
     PyObject* a[4];
     parse_args("crelu_backward", args, nargs, kwnames, names, 2, a);
     const Ref x = input_f32(a[0], "rectify.crelu_backward: x");
@@ -379,7 +402,7 @@ PyObject* crelu_backward(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyO
 // take of every output block. rectify.torch.watch uses it.
 PyObject* value_stats(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   return guarded([&]() -> PyObject* {
-    static const char* const names[] = {"x"};
+    static Signature<1> names{{"x"}};
     PyObject* a[1];
     parse_args("value_stats", args, nargs, kwnames, names, 1, a);
     const Ref x = input_f32(a[0], "rectify.value_stats: x");
