@@ -296,9 +296,14 @@ class _Probe:
         if self.alive.all():
             return
         zn = _np(z.detach().float().cpu())
-        if self.flat:  # f'(z) from the forward side: the mask's bits
-            dy = self._ones_like(zn.size).reshape(zn.shape)
-            self._mark_alive(self.gradient_at_input(zn, dy), zn.shape)
+        if self.flat:  # f'(z) from the forward side (the mask's bits), of the pending units only
+            outer, units, inner = self._layout(zn.shape)
+            pending = np.flatnonzero(~self.alive)
+            z3 = zn.reshape(outer, units, inner)
+            if len(pending) < units:
+                z3 = np.ascontiguousarray(z3[:, pending, :])
+            g = self.gradient_at_input(z3, self._ones_like(z3.size).reshape(z3.shape))
+            self.alive[pending] |= (g != 0).any(axis=(0, 2))  # NaN is alive
         else:  # kept for backward (a copy where the module writes over its input)
             self._z = zn.copy() if getattr(module, "inplace", False) else zn
 
