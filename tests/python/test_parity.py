@@ -70,7 +70,7 @@ def test_mask_passes(spec, dy):
 @pytest.mark.parametrize("target", rectify.simd_targets())
 def test_piecewise_linear_bits_on_every_target(target):
     """Piecewise-linear functions are bit-exact on every SIMD target (README, Accuracy)."""
-    exact = [s for s in SPECS if rectify.info(s)["piecewise_linear"]]
+    exact = [s for s in SPECS if rectify.info(s)["exact"]]
     try:
         rectify.set_simd_target(target)
         for spec in exact:
