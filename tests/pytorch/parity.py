@@ -15,7 +15,7 @@ try:
     import torch
     import torch.nn.functional as F
 except ImportError:
-    print("parity: torch is not importable; skipped (scripts/setup.sh installs it)")
+    print("parity: torch is not importable; skipped (scripts/setup.sh --peers installs it)")
     sys.exit(77)
 
 RECTIFY = sys.argv[1]
