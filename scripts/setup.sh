@@ -18,7 +18,7 @@ packages=(
   clang libclang-rt-14-dev libomp-dev # fuzz and tsan presets: libFuzzer and sanitizer runtimes, OpenMP
   dataset-fashion-mnist            # the real data set (falls back to the embedded sample)
   python3-dev pybind11-dev python3-pybind11 python3-numpy # the Python package (python/)
-  python3-pytest python3-venv      # its tests; a venv for `pip install --no-build-isolation .`
+  python3-pytest                   # its tests
   python3-torch                    # rectify.torch and its tests; PyTorch beside rectify in bench/
 )
 if [[ "${1:-}" == "--peers" ]]; then
