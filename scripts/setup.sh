@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages rectify needs. Idempotent: skips what is present.
-# Usage: scripts/setup.sh [--peers]   (--peers also installs PyTorch, oneDNN and Eigen for bench/compare)
+# Usage: scripts/setup.sh [--peers]   (--peers also installs oneDNN and Eigen for bench/compare)
 set -euo pipefail
 
 # What each package is for (see README "Dependencies").
@@ -17,9 +17,12 @@ packages=(
   clang-format                     # formatting check
   clang libclang-rt-14-dev libomp-dev # fuzz and tsan presets: libFuzzer and sanitizer runtimes, OpenMP
   dataset-fashion-mnist            # the real data set (falls back to the embedded sample)
+  python3-dev pybind11-dev python3-pybind11 python3-numpy # the Python package (python/)
+  python3-pytest                   # its tests
+  python3-torch                    # rectify.torch and its tests; PyTorch beside rectify in bench/
 )
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(python3-torch python3-numpy libdnnl-dev libeigen3-dev)
+  packages+=(libdnnl-dev libeigen3-dev)
 fi
 
 missing=()

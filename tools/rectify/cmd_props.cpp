@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "props_json.hpp"
 #include "rectify/act/properties.hpp"
 #include "rectify/rectify.hpp"
 #include "rectify/timing/cost.hpp"
@@ -18,11 +19,6 @@ namespace {
 
 std::string number(double v) {
   return fmt::format("{:.6g}", v);
-}
-
-// JSON has no infinity: an unbounded end or an infinite parameter is null.
-nlohmann::ordered_json json_number(double v) {
-  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
 }
 
 std::string_view yes_no(bool b) {
@@ -87,54 +83,6 @@ void print_text(const Properties& p) {
                     p.cost->ns_per_element, p.cost->ratio_to_relu, p.cost->target, p.cost->size));
   }
   fmt::print(row, "init", p.default_init);
-}
-
-nlohmann::ordered_json to_json(const Properties& p) {
-  nlohmann::ordered_json j;
-  j["name"] = p.activation.name();
-  j["spec"] = p.activation.to_string();
-  j["formula"] = p.formula;
-  j["derivative"] = p.derivative;
-  j["params"] = nlohmann::ordered_json::object();
-  for (const auto& [name, value] : p.params) j["params"][std::string(name)] = json_number(value);
-  j["range"] = {{"text", p.range.text()},
-                {"lower", json_number(p.range.lower.value)},
-                {"lower_closed", p.range.lower.closed},
-                {"upper", json_number(p.range.upper.value)},
-                {"upper_closed", p.range.upper.closed},
-                {"bounded_below", p.range.bounded_below()},
-                {"bounded_above", p.range.bounded_above()}};
-  j["monotonic"] = monotonicity_name(p.monotonicity);
-  j["continuous"] = p.continuous;
-  j["derivative_continuous"] = p.derivative_continuous;
-  j["points"] = nlohmann::ordered_json::array();
-  for (const auto& s : p.points) {
-    j["points"].push_back({{"x", s.x},
-                           {"continuous", s.continuous},
-                           {"jump", s.jump},
-                           {"left_derivative", s.left_derivative},
-                           {"right_derivative", s.right_derivative},
-                           {"differentiable", s.differentiable},
-                           {"backward", s.backward}});
-  }
-  j["saturates_left"] = p.saturates_left;
-  j["saturates_right"] = p.saturates_right;
-  j["normal_input"] = {{"samples", p.normal.samples},
-                       {"mean", p.normal.mean},
-                       {"stddev", p.normal.stddev},
-                       {"zero_centred", p.zero_centred()},
-                       {"zero_fraction", p.normal.zero_fraction},
-                       {"zero_gradient_fraction", p.normal.zero_gradient_fraction}};
-  j["cost"] = nullptr;
-  if (p.cost) {
-    j["cost"] = {{"target", p.cost->target},
-                 {"size", p.cost->size},
-                 {"ns_per_element", p.cost->ns_per_element},
-                 {"relu_ns_per_element", p.cost->relu_ns_per_element},
-                 {"ratio_to_relu", p.cost->ratio_to_relu}};
-  }
-  j["init"] = p.default_init;
-  return j;
 }
 
 // The points where f is not differentiable, as "x (f' left, right)", or "x (jump J)".
