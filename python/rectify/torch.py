@@ -198,6 +198,8 @@ TORCH_MODULES = {
     nn.Tanh: lambda m: "tanh",
     nn.Sigmoid: lambda m: "sigmoid",
     nn.Softplus: lambda m: f"softplus:beta={float(m.beta)!r},threshold={float(m.threshold)!r}",
+    nn.Mish: lambda m: "mish",
+    nn.Hardswish: lambda m: "hardswish",
 }
 
 

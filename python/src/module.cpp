@@ -82,27 +82,9 @@ Activation activation_of(PyObject* spec, const char* what) {
   return a;
 }
 
-// How a layer uses a function: from the registry's layer metadata where the registry has it,
-// else from the two functions that are not elementwise. (Templates, so that the fields are looked
-// for, not assumed: the registry grows.)
-template <class Info>
-std::size_t outputs_per_input_of(const Info& f) {
-  if constexpr (requires { f.layer.kind; }) {
-    return f.layer.kind == decltype(f.layer.kind)::channel_pair ? 2 : 1;
-  } else {
-    return f.fn == Fn::crelu ? 2 : 1;
-  }
-}
-template <class Info>
-bool learns_slopes_of(const Info& f) {
-  if constexpr (requires { f.layer.kind; }) {
-    return f.layer.kind == decltype(f.layer.kind)::learned_slope;
-  } else {
-    return f.fn == Fn::prelu;
-  }
-}
+// Output elements per input element (crelu: 2), from the registry's layer metadata.
 std::size_t outputs_per_input(const Activation& a) {
-  return outputs_per_input_of(info(a.fn()));
+  return width_factor(a);
 }
 
 // ----- arguments of the METH_FASTCALL entry points --------------------------------------------
@@ -472,10 +454,8 @@ pyb::dict param_dict(const ParamInfo& p) {
 }
 
 // A registry row as a dict, with the keys of `rectify list --json` where it has them; `a`
-// decides the fields that depend on the parameters. One line per field; the fields some versions
-// of the registry lack are added where present.
-template <class Info>
-pyb::dict info_dict(const Info& f, const Activation& a) {
+// decides the fields that depend on the parameters. One line per field.
+pyb::dict info_dict(const FunctionInfo& f, const Activation& a) {
   pyb::dict d;
   d["name"] = std::string(f.name);
   d["formula"] = std::string(f.formula);
@@ -483,37 +463,31 @@ pyb::dict info_dict(const Info& f, const Activation& a) {
   pyb::list params;
   for (const auto& p : f.params) params.append(param_dict(p));
   d["params"] = params;
-  if constexpr (requires { f.exact; }) {
-    d["exact"] = f.exact;
-  } else {
-    d["exact"] = f.piecewise_linear;
-  }
+  d["exact"] = f.exact;
   d["max_ulp_forward"] = f.max_ulp_forward;
   d["max_ulp_backward"] = f.max_ulp_backward;
   d["backward_from_output"] = f.backward_from_output(a);
   d["mask"] = f.mask(a);
   d["init"] = std::string(init_name(f.default_init));
   d["root_window"] = f.root_window;
-  d["outputs_per_input"] = outputs_per_input_of(f);
-  d["learned_slopes"] = learns_slopes_of(f);
-  if constexpr (requires { f.layer.alpha_dropout; }) {
-    d["alpha_dropout"] = f.layer.alpha_dropout;
-  }
-  if constexpr (requires { f.test_specs; }) {
-    pyb::list specs;
-    for (const auto& spec : f.test_specs) specs.append(std::string(spec));
-    d["test_specs"] = specs;
-  }
-  if constexpr (requires { f.peers.torch; }) {  // "" where the peer has none: None
-    const auto text = [](std::string_view s) {
-      return s.empty() ? pyb::object(pyb::none()) : pyb::object(pyb::str(std::string(s)));
-    };
-    pyb::dict peers;
-    peers["torch"] = text(f.peers.torch);
-    peers["torch_differs"] = text(f.peers.torch_differs);
-    peers["onednn"] = text(f.peers.onednn);
-    d["peers"] = peers;
-  }
+  d["outputs_per_input"] = width_factor(a);
+  d["learned_slopes"] = f.layer.kind == LayerKind::learned_slope;
+  d["layer_kind"] = std::string(layer_kind_name(f.layer.kind));
+  d["he_gain"] = he_gain(a);
+  d["alpha_dropout"] = f.layer.alpha_dropout;
+  pyb::list specs;
+  for (const auto& spec : f.test_specs) specs.append(std::string(spec));
+  d["test_specs"] = specs;
+  const auto text = [](std::string_view s) {  // "" where the peer has none: None
+    return s.empty() ? pyb::object(pyb::none()) : pyb::object(pyb::str(std::string(s)));
+  };
+  pyb::dict peers;
+  peers["torch"] = text(f.peers.torch);
+  peers["torch_differs"] = text(f.peers.torch_differs);
+  peers["onednn"] = text(f.peers.onednn);
+  peers["onednn_alpha"] = std::string(f.peers.onednn_alpha);
+  peers["onednn_beta"] = std::string(f.peers.onednn_beta);
+  d["peers"] = peers;
   return d;
 }
 
