@@ -32,6 +32,7 @@
 #include "rectify/data/dataset.hpp"
 #include "rectify/data/format_error.hpp"
 #include "rectify/rectify.hpp"
+#include "rectify/timing/cost.hpp"
 #include "rectify/train/checkpoint.hpp"
 #include "rectify/train/models.hpp"
 #include "rectify/train/trainer.hpp"
@@ -679,8 +680,7 @@ PYBIND11_MODULE(_rectify, m) {
       "props",
       [](const pyb::handle& spec, bool timing) {
         const Activation a = parse_or_copy(spec);
-        PropertyOptions options;
-        options.measure_cost = timing;
+        const PropertyOptions options{.cost = timing ? timing::cost_probe() : nullptr};
         std::string text;
         {
           pyb::gil_scoped_release nogil;

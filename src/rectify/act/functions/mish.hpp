@@ -30,7 +30,7 @@ struct mish : Definition {
       .formula = "x * tanh(softplus(x)) = x * tanh(log(1 + exp(x)))",
       .derivative = "t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x))",
       .max_ulp_forward = 4,
-      .max_ulp_backward = 6,
+      .max_ulp_backward = 8,
       .root_window = 0.5,
       .layer = {.he_gain = relu_gain},
       .peers = {.torch = "F.mish(x)",
