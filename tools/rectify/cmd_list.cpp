@@ -40,8 +40,9 @@ std::string saved_tensors(const Activation& a) {
 
 // The README's function table, from the registry.
 void print_function_table() {
-  fmt::print("| name | f(x) | parameters (default, range) | backward from (at the defaults) | "
-             "accuracy: forward / backward |\n| --- | --- | --- | --- | --- |\n");
+  fmt::print(
+      "| name | f(x) | parameters (default, range) | backward from (at the defaults) | "
+      "accuracy: forward / backward |\n| --- | --- | --- | --- | --- |\n");
   for (const auto& f : registry()) {
     const Activation a(f.fn);
     std::string params;
@@ -69,8 +70,9 @@ void print_semantics_table() {
   const float inf = std::numeric_limits<float>::infinity();
   const std::vector<float> x = {-0.0f, std::numeric_limits<float>::quiet_NaN(), inf, -inf};
   const std::vector<float> at_zero = {0.0f, std::numeric_limits<float>::quiet_NaN(), inf, -inf};
-  fmt::print("| function | f(-0) | f(NaN) | f(+inf) | f(-inf) | f'(0) | f'(NaN) | f'(+inf) | "
-             "f'(-inf) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  fmt::print(
+      "| function | f(-0) | f(NaN) | f(+inf) | f(-inf) | f'(0) | f'(NaN) | f'(+inf) | "
+      "f'(-inf) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (const auto& f : registry()) {
     const Activation a(f.fn);
     const std::size_t n = x.size();

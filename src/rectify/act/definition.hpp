@@ -42,9 +42,14 @@ struct MaskSlope {
   bool multiply = false;
 };
 
-// He gain sqrt(2): relu's, and the default.
+// He gain sqrt(2): relu's, and the default where a definition names none.
 inline double relu_gain(const Activation&) {
   return 1.4142135623730950488016887242097;
+}
+
+// The piecewise definitions that switch at 0 only.
+inline std::vector<double> kink_at_zero(const Activation&) {
+  return {0.0};
 }
 
 struct Definition {

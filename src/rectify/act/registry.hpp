@@ -39,7 +39,7 @@ std::string_view layer_kind_name(LayerKind kind);
 
 struct LayerUse {
   LayerKind kind = LayerKind::elementwise;
-  // The gain of He initialisation for a layer before the function (sqrt(2) for relu).
+  // The gain of He initialisation for a layer before the function; empty: sqrt(2), relu's.
   double (*he_gain)(const Activation&) = nullptr;
   // Dropout before the classifier should be AlphaDropout (it keeps SELU's normalisation).
   bool alpha_dropout = false;

@@ -69,14 +69,11 @@ Claim cheap(const LabResults& r) {
   std::string costly;
   for (const auto& row : r.cost) {
     fastest = std::min(fastest, row.forward_ns);
-    {
-      const FunctionInfo* f = find_function(row.activation);
-      if (f != nullptr && !f->exact) {  // the exp-based functions
-        costly += fmt::format("{}{} {:.2f}x", costly.empty() ? "" : ", ", row.activation,
-                              row.forward_ns / relu);
-        if (row.forward_ns < 2 * relu) slower_than_half.push_back(row.activation);
-      }
-    }
+    const FunctionInfo* f = find_function(row.activation);
+    if (f == nullptr || f->exact) continue;  // the exp-based functions only
+    costly += fmt::format("{}{} {:.2f}x", costly.empty() ? "" : ", ", row.activation,
+                          row.forward_ns / relu);
+    if (row.forward_ns < 2 * relu) slower_than_half.push_back(row.activation);
   }
   if (std::isnan(relu) || costly.empty()) return missing(c, "no cost figures");
   const bool near_fastest = relu <= 1.1 * fastest;

@@ -25,9 +25,8 @@ struct celu : EluFamily<celu> {
       .max_ulp_forward = 2,
       .max_ulp_backward = 2,
       .backward_from_output = always,
-      .kinks = [](const Activation&) { return std::vector<double>{0.0}; },
+      .kinks = kink_at_zero,
       .test_specs = kTestSpecs,
-      .layer = {.he_gain = relu_gain},
       .peers = {.torch = "F.celu(x, alpha)"},
   };
 };

@@ -15,8 +15,8 @@ struct crelu : relu {
       .formula = "[max(0, x), max(0, -x)] (doubles the channel axis)",
       .derivative = "[x > 0 ? 1 : 0, x < 0 ? -1 : 0]",
       .exact = true,
-      .kinks = [](const Activation&) { return std::vector<double>{0.0}; },
-      .layer = {.kind = LayerKind::channel_pair, .he_gain = relu_gain},
+      .kinks = kink_at_zero,
+      .layer = {.kind = LayerKind::channel_pair},
   };
 };
 

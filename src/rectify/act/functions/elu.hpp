@@ -67,9 +67,8 @@ struct elu : EluFamily<elu> {
       .max_ulp_forward = 2,
       .max_ulp_backward = 2,
       .backward_from_output = always,
-      .kinks = [](const Activation&) { return std::vector<double>{0.0}; },
+      .kinks = kink_at_zero,
       .test_specs = kTestSpecs,
-      .layer = {.he_gain = relu_gain},
       // At alpha 0 a negative x gives +0 (the family adds + 0, as for -0.0 and underflow);
       // PyTorch's product gives -0.
       .peers = {.torch = "F.elu(x, alpha)",

@@ -29,7 +29,6 @@ struct gelu_erf : Definition {
       .max_ulp_forward = 4,
       .max_ulp_backward = 4,
       .root_window = 0.75,
-      .layer = {.he_gain = relu_gain},
       .peers = {.torch = "F.gelu(x)", .onednn = "eltwise_gelu_erf"},
   };
 };

@@ -31,7 +31,6 @@ struct gelu_tanh : Definition {
       .max_ulp_forward = 4,
       .max_ulp_backward = 8,
       .root_window = 0.75,
-      .layer = {.he_gain = relu_gain},
       // PyTorch's backward computes x^3 and overflows to NaN above ~1e13; rectify gives the
       // limits 1 and 0.
       .peers = {.torch = "F.gelu(x, approximate='tanh')",

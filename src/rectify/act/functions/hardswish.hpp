@@ -33,7 +33,6 @@ struct hardswish : Definition {
           [](const Activation&) {
             return std::vector<double>{-3.0, 3.0};
           },
-      .layer = {.he_gain = relu_gain},
       // PyTorch 1.13's scalar path (the last elements of a tensor) gives dy at NaN, its
       // vectorized path NaN; rectify gives NaN.
       .peers = {.torch = "F.hardswish(x)",

@@ -79,7 +79,6 @@ struct keras_relu : Definition {
       .check = check,
       .kinks = kinks,
       .test_specs = kTestSpecs,
-      .layer = {.he_gain = relu_gain},
   };
 };
 

@@ -53,7 +53,7 @@ struct leaky_relu : Definition {
       .exact = true,
       .backward_from_output = slope_non_negative,
       .mask = always,
-      .kinks = [](const Activation&) { return std::vector<double>{0.0}; },
+      .kinks = kink_at_zero,
       .test_specs = kTestSpecs,
       .layer = {.he_gain = slope_gain},
       .peers = {.torch = "F.leaky_relu(x, negative_slope)",

@@ -32,7 +32,6 @@ struct mish : Definition {
       .max_ulp_forward = 4,
       .max_ulp_backward = 8,
       .root_window = 0.5,
-      .layer = {.he_gain = relu_gain},
       .peers = {.torch = "F.mish(x)",
                 .torch_differs = "pass_ == 'backward' and x == math.inf",
                 .onednn = "eltwise_mish"},

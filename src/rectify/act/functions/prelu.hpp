@@ -19,7 +19,7 @@ struct prelu : leaky_relu {
       .exact = true,
       .backward_from_output = slope_non_negative,
       .mask = always,
-      .kinks = [](const Activation&) { return std::vector<double>{0.0}; },
+      .kinks = kink_at_zero,
       .layer = {.kind = LayerKind::learned_slope, .he_gain = slope_gain},
       .peers = {.torch = "F.prelu(x, torch.full((1,), init))", .onednn = "prelu"},
   };

@@ -29,8 +29,7 @@ struct relu : Definition {
       .exact = true,
       .backward_from_output = always,
       .mask = always,
-      .kinks = [](const Activation&) { return std::vector<double>{0.0}; },
-      .layer = {.he_gain = relu_gain},
+      .kinks = kink_at_zero,
       .peers = {.torch = "F.relu(x)", .onednn = "eltwise_relu"},
   };
 };

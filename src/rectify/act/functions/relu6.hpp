@@ -38,7 +38,6 @@ struct relu6 : Definition {
           [](const Activation&) {
             return std::vector<double>{0.0, 6.0};
           },
-      .layer = {.he_gain = relu_gain},
       // PyTorch 1.13 is inconsistent at NaN: its vectorized hardtanh_backward gives 0, its
       // scalar path dy; rectify passes dy as relu does (and as the 1-bit mask must).
       .peers = {.torch = "F.relu6(x)",

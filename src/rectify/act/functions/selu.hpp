@@ -22,7 +22,7 @@ struct selu : EluFamily<selu> {
       .max_ulp_backward = 2,
       .default_init = Init::lecun_normal,
       .backward_from_output = always,
-      .kinks = [](const Activation&) { return std::vector<double>{0.0}; },
+      .kinks = kink_at_zero,
       .layer = {.he_gain = [](const Activation&) { return 1.0; }, .alpha_dropout = true},
       .peers = {.torch = "F.selu(x)"},
   };

@@ -30,7 +30,6 @@ struct sigmoid : Definition {
       .max_ulp_backward = 4,
       .default_init = Init::glorot_uniform,
       .backward_from_output = always,
-      .layer = {.he_gain = relu_gain},
       .peers = {.torch = "torch.sigmoid(x)", .onednn = "eltwise_logistic"},
   };
 };

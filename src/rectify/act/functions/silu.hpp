@@ -25,7 +25,6 @@ struct silu : Definition {
       .max_ulp_forward = 4,
       .max_ulp_backward = 4,
       .root_window = 0.5,
-      .layer = {.he_gain = relu_gain},
       .peers = {.torch = "F.silu(x)", .onednn = "eltwise_swish", .onednn_alpha = "1"},
   };
 };

@@ -41,7 +41,6 @@ struct softplus : Definition {
       .max_ulp_backward = 4,
       .kinks = [](const Activation& a) { return std::vector<double>{a.param(1) / a.param(0)}; },
       .test_specs = kTestSpecs,
-      .layer = {.he_gain = relu_gain},
       // oneDNN 2.6's soft_relu is softplus at beta 1 (it has no beta).
       .peers = {.torch = "F.softplus(x, beta, threshold)", .onednn = "eltwise_soft_relu"},
   };

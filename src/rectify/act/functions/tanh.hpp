@@ -32,7 +32,6 @@ struct tanh : Definition {
       .max_ulp_backward = 4,
       .default_init = Init::glorot_uniform,
       .backward_from_output = always,
-      .layer = {.he_gain = relu_gain},
       .peers = {.torch = "torch.tanh(x)", .onednn = "eltwise_tanh"},
   };
 };
