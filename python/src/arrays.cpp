@@ -95,23 +95,24 @@ Ref output_f32(PyObject* out, int ndim, const npy_intp* dims, const char* what) 
     if (!a) throw ErrorSet{};
     return a;
   }
-  const std::string name = std::string(what) + ": out";
+  // The argument's name for errors, composed only when there is one (no allocation per call).
+  const auto name = [what] { return std::string(what) + ": out"; };
   if (!PyArray_Check(out)) {
     raise(PyExc_TypeError,
-          name + " must be a numpy.ndarray of float32, got " + Py_TYPE(out)->tp_name);
+          name() + " must be a numpy.ndarray of float32, got " + Py_TYPE(out)->tp_name);
   }
   auto* a = reinterpret_cast<PyArrayObject*>(out);
   if (PyArray_TYPE(a) != NPY_FLOAT32 || !PyArray_ISNOTSWAPPED(a)) {
     raise(PyExc_TypeError,
-          name + " has dtype " + dtype_text(PyArray_DESCR(a)) + "; expected float32 (native)");
+          name() + " has dtype " + dtype_text(PyArray_DESCR(a)) + "; expected float32 (native)");
   }
   if (PyArray_NDIM(a) != ndim || !PyArray_CompareLists(PyArray_DIMS(a), dims, ndim)) {
-    raise(PyExc_ValueError, name + " has shape " + shape_text(PyArray_NDIM(a), PyArray_DIMS(a)) +
+    raise(PyExc_ValueError, name() + " has shape " + shape_text(PyArray_NDIM(a), PyArray_DIMS(a)) +
                                 "; expected " + shape_text(ndim, dims));
   }
-  if (!PyArray_ISWRITEABLE(a)) raise(PyExc_ValueError, name + " is read-only");
+  if (!PyArray_ISWRITEABLE(a)) raise(PyExc_ValueError, name() + " is read-only");
   if (!PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a)) {
-    raise(PyExc_ValueError, name + " must be C-contiguous and aligned (it is written in place)");
+    raise(PyExc_ValueError, name() + " must be C-contiguous and aligned (it is written in place)");
   }
   Py_INCREF(out);
   return Ref(out);
