@@ -249,9 +249,13 @@ void ForwardMask(const F& f, const detail::KernelCall& c, std::size_t begin, std
     Walk<1, 1>(
         {c.in0, nullptr, nullptr}, {c.out, nullptr}, c.mask_out, nullptr, begin, end,
         [&](const float* const* in, float* const* out, std::uint8_t* mask, const std::uint8_t*) {
+          // The block's loads first: none waits behind a store that may alias it (4 KiB).
+          constexpr std::size_t kMaxVectors = kBlock / HWY_MAX(hn::MaxLanes(D()), 1);
+          V xs[kMaxVectors];
+          ForEachVector(d, [&](std::size_t j) { xs[j / hn::Lanes(d)] = hn::LoadU(d, in[0] + j); });
           std::uint64_t word = 0;
           ForEachVector(d, [&](std::size_t j) {
-            const V x = hn::LoadU(d, in[0] + j);
+            const V x = xs[j / hn::Lanes(d)];
             StoreOut<stream()>(f.Forward(d, x), d, out[0] + j);
             std::uint8_t bits[8] = {};
             hn::StoreMaskBits(d, f.Pass(d, x), bits);
