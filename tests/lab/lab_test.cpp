@@ -9,6 +9,7 @@
 
 #include "rectify/data/dataset.hpp"
 #include "rectify/lab/claims.hpp"
+#include "rectify/lab/jobs.hpp"
 #include "rectify/lab/report.hpp"
 #include "rectify/lab/studies.hpp"
 #include "rectify/lab/summary.hpp"
@@ -85,6 +86,110 @@ TEST(Lab, TinyRunWritesEverySectionAndAVerdictForEveryClaim) {
     EXPECT_NE(md.find(fs::path(chart).filename().string()), std::string::npos);
   }
   EXPECT_FALSE(fs::exists(files.markdown + ".tmp"));
+  fs::remove_all(dir);
+}
+
+// A small plan of every training study (no cost: its times differ from run to run).
+LabPlan small_plan() {
+  auto plan = make_plan("quick");
+  plan.activations = {"relu", "elu", "tanh"};
+  plan.seeds = {1, 2};
+  plan.epochs = 2;
+  plan.dying_activations = {"relu", "leaky_relu"};
+  plan.dying_epochs = 1;
+  plan.depth_activations = {"relu", "sigmoid"};
+  plan.depth_epochs = 1;
+  plan.depth_probe_batches = 2;
+  plan.studies.cost = false;
+  return plan;
+}
+
+// The report without its times (the Timing and Cost sections, last).
+std::string untimed_report(const LabResults& r, const fs::path& dir) {
+  const auto files = write_report(r, judge_claims(r), dir.string());
+  const std::string md = read(files.markdown);
+  return md.substr(0, md.find("## Timing"));
+}
+
+TEST(Lab, ShardsMergedWriteTheReportOfOneRunAndASecondRunReusesEverything) {
+  const auto plan = small_plan();
+  const auto data = tiny_data();
+  const auto dir = fs::temp_directory_path() / "rectify_lab_shards_test";
+  fs::remove_all(dir);
+  const auto whole = run_lab(plan, data, {}, {.records = dir / "whole" / "runs"});
+  EXPECT_EQ(whole.reused, 0u);
+  ASSERT_EQ(whole.comparison.size(), 6u);
+  const std::string expected = untimed_report(whole, dir / "whole");
+  EXPECT_NE(expected.find("## Dying ReLU"), std::string::npos);
+
+  // Three shards, in any order, into three folders; then a merge.
+  std::size_t runs = 0;
+  for (const std::size_t shard : {3u, 1u, 2u}) {
+    runs += run_lab(plan, data, {},
+                    {.records = dir / fmt::format("s{}", shard), .shard = shard, .shards = 3})
+                .runs;
+  }
+  EXPECT_EQ(runs, plan_jobs(plan).size());
+  const auto merged =
+      merge_lab(plan, {dir / "s1", dir / "s2", dir / "s3"}, dir / "merged" / "runs");
+  EXPECT_EQ(untimed_report(merged, dir / "merged"), expected);
+
+  // A merge with a shard missing names what is missing and where it belongs.
+  try {
+    merge_lab(plan, {dir / "s1", dir / "s3"}, {});
+    ADD_FAILURE() << "merged without shard 2";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("are in none of the folders"), std::string::npos)
+        << e.what();
+  }
+
+  // Everything again into the merged folder: nothing is run, the report is the same.
+  const auto again = run_lab(plan, data, {}, {.records = dir / "merged" / "runs"});
+  EXPECT_EQ(again.reused, again.runs);
+  EXPECT_EQ(untimed_report(again, dir / "again"), expected);
+
+  // Other data: nothing of the folder is reused.
+  auto other = data;
+  other.train.labels[0] = static_cast<std::uint8_t>((other.train.labels[0] + 1) % 10);
+  auto one = plan;
+  one.studies = parse_studies("depth");
+  EXPECT_EQ(run_lab(one, other, {}, {.records = dir / "whole" / "runs"}).reused, 0u);
+  fs::remove_all(dir);
+}
+
+TEST(Lab, AnInterruptedLabKeepsItsFinishedRunsAndResumesWithoutRerunningThem) {
+  const auto plan = small_plan();
+  const auto data = tiny_data();
+  const auto dir = fs::temp_directory_path() / "rectify_lab_resume_test";
+  fs::remove_all(dir);
+  // Stop during the fifth run (the stop request is asked after every batch).
+  std::size_t finished = 0, asked = 0;
+  std::vector<std::string> progress;
+  LabRunOptions options{.records = dir / "runs"};
+  options.stop = [&] { return progress.size() >= 4 && ++asked > 3; };
+  try {
+    run_lab(
+        plan, data, [&](const std::string& s) { progress.push_back(s); }, options);
+    ADD_FAILURE() << "not interrupted";
+  } catch (const LabInterrupted& e) {
+    finished = e.finished;
+    EXPECT_EQ(e.total, plan_jobs(plan).size());
+  }
+  EXPECT_EQ(finished, 4u);
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir / "runs")) ++files;
+  EXPECT_EQ(files, 4u);  // the finished runs, and nothing half-written
+
+  progress.clear();
+  options.stop = {};
+  const auto resumed = run_lab(
+      plan, data, [&](const std::string& s) { progress.push_back(s); }, options);
+  EXPECT_EQ(resumed.reused, 4u);
+  for (std::size_t i = 0; i < progress.size(); ++i) {
+    EXPECT_EQ(progress[i].find("(reused)") != std::string::npos, i < 4) << progress[i];
+  }
+  const auto fresh = run_lab(plan, data, {}, {.records = dir / "fresh"});
+  EXPECT_EQ(untimed_report(resumed, dir / "a"), untimed_report(fresh, dir / "b"));
   fs::remove_all(dir);
 }
 

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
 
 #include "commands.hpp"
 #include "options.hpp"
@@ -14,6 +16,7 @@
 #include "rectify/lab/claims.hpp"
 #include "rectify/lab/report.hpp"
 #include "rectify/lab/studies.hpp"
+#include "sigint.hpp"
 
 namespace rectify::cli {
 namespace {
@@ -37,13 +40,60 @@ void check_output_dir(const std::string& dir) {
   fs::remove(probe, ec);
 }
 
+// "I/N" of --shard: 1 <= I <= N <= kMaxShards.
+std::pair<std::size_t, std::size_t> parse_shard(const std::string& text) {
+  constexpr std::size_t kMaxShards = 100000;
+  const auto slash = text.find('/');
+  std::size_t i = 0, n = 0;
+  const auto whole = [](const std::string& s, std::size_t& v) {
+    if (s.empty() || s.size() > 6 || s.find_first_not_of("0123456789") != std::string::npos) {
+      return false;
+    }
+    v = std::stoul(s);
+    return true;
+  };
+  if (slash == std::string::npos || !whole(text.substr(0, slash), i) ||
+      !whole(text.substr(slash + 1), n) || n < 1 || n > kMaxShards || i < 1 || i > n) {
+    throw std::invalid_argument(
+        fmt::format("'{}': expected I/N with 1 <= I <= N <= {} (e.g. 2/4)", text, kMaxShards));
+  }
+  return {i, n};
+}
+
+// A check of an option's text by the function that reads it: its message, or none.
+template <class Read>
+CLI::Validator read_by(Read read, const char* what) {
+  return CLI::Validator(
+      [read](std::string& text) {
+        try {
+          read(text);
+          return std::string();
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+      },
+      what);
+}
+
+// A folder given to --merge: a lab's --out (its runs/ is read) or a runs/ folder itself.
+std::filesystem::path runs_of(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw std::runtime_error(fmt::format("--merge {}: not a directory", dir));
+  }
+  const auto runs = fs::path(dir) / "runs";
+  return fs::is_directory(runs, ec) ? runs : fs::path(dir);
+}
+
 }  // namespace
 
 Action add_lab(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "lab", "The main job: train, measure and judge the seeds' claims; writes a report");
   struct Args {
-    std::string data, out = "lab-report";
+    std::string data, out = "lab-report", shard, studies = "compare,dying,depth,cost";
+    std::vector<std::string> merge;
     bool quick = false, full = false;
     int threads = 1;
   };
@@ -52,35 +102,89 @@ Action add_lab(CLI::App& app) {
                   "Directory of Fashion-MNIST IDX files (default: /usr/share/datasets/"
                   "fashion-mnist, else the embedded sample; --quick: the sample)")
       ->check(kNonEmpty);
-  cmd->add_option("--out", args->out, "Folder for report.md, report.html and charts/")
+  cmd->add_option("--out", args->out,
+                  "Folder for report.md, report.html, charts/ and runs/ (each finished run, "
+                  "reused by the next lab with the same plan)")
       ->capture_default_str()
       ->check(kNonEmpty);
-  auto* quick = cmd->add_flag("--quick", args->quick, "The embedded sample, fewer runs (~1 min)");
+  auto* quick = cmd->add_flag("--quick", args->quick, "The embedded sample, fewer runs (~10 s)");
   cmd->add_flag("--full", args->full, "More seeds, epochs and rates (tens of minutes)")
       ->excludes(quick);
   cmd->add_option("--threads", args->threads, "Threads for training and the kernels")
       ->capture_default_str()
       ->check(CLI::Range(1, kMaxThreads));
+  cmd->add_option("--studies", args->studies, "Which studies to run: compare, dying, depth, cost")
+      ->capture_default_str()
+      ->check(read_by(lab::parse_studies, "LIST"));
+  auto* shard = cmd->add_option("--shard", args->shard,
+                                "Run only shard I of N (every N-th run of the plan) into "
+                                "OUT/runs, for a scheduler to split the plan; no report")
+                    ->check(read_by(parse_shard, "I/N"));
+  cmd->add_option("--merge", args->merge,
+                  "Write the report from the runs of these folders (the shards' --out), "
+                  "running nothing")
+      ->expected(1, 4096)
+      ->excludes(shard)
+      ->check(kNonEmpty);
   return [args] {
-    check_output_dir(args->out);
     const std::string size = args->quick ? "quick" : args->full ? "full" : "standard";
     auto plan = lab::make_plan(size);
     plan.threads = args->threads;
-    const auto data = !args->data.empty() ? data::load_fashion_mnist(args->data)
-                      : args->quick       ? data::load_fashion_mnist_sample()
-                                          : data::load_fashion_mnist();
-    fmt::print("rectify lab ({}): {} ({} train, {} test images); report in {}/\n", size,
-               data.source, data.train.count, data.test.count, args->out);
-    std::fflush(stdout);
-    const auto results = lab::run_lab(plan, data, [](const std::string& line) {
-      fmt::print("{}\n", line);
-      std::fflush(stdout);
-    });
-    const auto claims = lab::judge_claims(results);
+    plan.studies = lab::parse_studies(args->studies);
+    // The command that gives this plan (not where its runs came from): the report says it.
     std::string command = "rectify lab";
     if (size != "standard") command += " --" + size;
+    if (args->threads != 1) command += fmt::format(" --threads {}", args->threads);
+    if (plan.studies != lab::StudySet{}) command += " --studies " + lab::to_string(plan.studies);
+    lab::LabRunOptions run{.records = std::filesystem::path(args->out) / "runs"};
+    if (!args->shard.empty()) std::tie(run.shard, run.shards) = parse_shard(args->shard);
+    std::vector<std::filesystem::path> merge_from;
+    for (const auto& dir : args->merge) merge_from.push_back(runs_of(dir));
+    check_output_dir(args->out);
+    const auto print_line = [](const std::string& line) {
+      fmt::print("{}\n", line);
+      std::fflush(stdout);
+    };
+
+    lab::LabResults results;
+    if (!merge_from.empty()) {
+      fmt::print("rectify lab ({}): merging the runs of {} folder(s); report in {}/\n", size,
+                 merge_from.size(), args->out);
+      results = lab::merge_lab(plan, merge_from, run.records, print_line);
+    } else {
+      const auto data = !args->data.empty() ? data::load_fashion_mnist(args->data)
+                        : args->quick       ? data::load_fashion_mnist_sample()
+                                            : data::load_fashion_mnist();
+      fmt::print("rectify lab ({}{}): {} ({} train, {} test images); {} in {}/\n", size,
+                 run.shards > 1 ? fmt::format(", shard {}/{}", run.shard, run.shards) : "",
+                 data.source, data.train.count, data.test.count, run.shards > 1 ? "runs" : "report",
+                 args->out);
+      std::fflush(stdout);
+      SigintGuard signals;
+      run.stop = [&signals] { return signals.raised() != 0; };
+      try {
+        results = lab::run_lab(plan, data, print_line, run);
+      } catch (const lab::LabInterrupted& e) {
+        const int sig = signals.raised();
+        fmt::print(stderr,
+                   "rectify lab: interrupted{}; {} of {} runs are finished and kept in {}\n"
+                   "To resume, run the same command again: finished runs are not run again.\n",
+                   sig == SIGTERM ? " by SIGTERM" : "", e.finished, e.total, run.records.string());
+        // 128 + the signal, as a shell reports a process the signal ended (130 for Ctrl-C).
+        return 128 + (sig != 0 ? sig : SIGINT);
+      }
+      if (run.shards > 1) {
+        fmt::print(
+            "\nShard {}/{}: {} runs ({} reused) in {}.\nWhen every shard is done: {} --merge "
+            "FOLDER... (each shard's --out) --out REPORT_FOLDER\n",
+            run.shard, run.shards, results.runs, results.reused, run.records.string(), command);
+        return 0;
+      }
+    }
+    const auto claims = lab::judge_claims(results);
     const auto files = lab::write_report(results, claims, args->out, command);
-    fmt::print("\nThe seeds' claims on this data ({:.0f} s):\n", results.seconds);
+    fmt::print("\nThe seeds' claims on this data ({:.0f} s; {} runs reused):\n",
+               results.wall_seconds, results.reused);
     for (const auto& c : claims) {
       fmt::print("  {:<14} {}\n", lab::verdict_name(c.verdict), c.statement);
     }

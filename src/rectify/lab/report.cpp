@@ -44,12 +44,12 @@ double first_layer_dead(const train::EpochMetrics& m) {
 
 void header(ReportWriter& w, const LabResults& r, const std::string& command) {
   w.paragraph(fmt::format(
-      "`{}`: {} plan on {} ({} training and {} test images); SIMD target {}, {} thread(s); "
-      "{:.0f} s in all. Every training run uses the seeds' MLP (784-128-10) unless the section "
-      "says otherwise, batch 64, SGD with momentum 0.9 at a constant rate, the same seeds for "
-      "every function, and each function's default initializer.",
-      command, r.plan.size, r.data_source, r.train_count, r.test_count, r.simd_target, r.threads,
-      r.seconds));
+      "`{}`: {} plan on {} ({} training and {} test images); SIMD target {}, {} thread(s). "
+      "Every training run uses the seeds' MLP (784-128-10) unless the section says otherwise, "
+      "batch 64, SGD with momentum 0.9 at a constant rate, the same seeds for every function, "
+      "and each function's default initializer. Times are at the end (Timing, Cost): they vary "
+      "from run to run, everything before them does not.",
+      command, r.plan.size, r.data_source, r.train_count, r.test_count, r.simd_target, r.threads));
   w.paragraph(
       "Dead unit: a hidden unit whose activation had zero derivative, f'(z) = 0, for every "
       "training example of an epoch (no gradient reaches its weights). Sparsity: the fraction "
@@ -82,11 +82,10 @@ void comparison_section(ReportWriter& w, const LabResults& r) {
          pct(a.first_acc),
          a.epochs_to_target ? fmt::format("{:.1f}", *a.epochs_to_target) : "never", pct(a.sparsity),
          pct(a.dead_fraction), fmt::format("{:+.3f}", a.mean_activation),
-         fmt::format("{:.2f}", a.seconds_per_epoch),
          a.diverged ? fmt::format("{} of {}", a.diverged, a.runs) : ""});
   }
   w.table({"function", "test accuracy", "after epoch 1", "epochs to target", "zero outputs",
-           "dead units", "mean activation", "s / epoch", "diverged"},
+           "dead units", "mean activation", "diverged"},
           rows);
   Chart acc{.title = "Test accuracy per epoch", .x_label = "epoch", .y_label = "test accuracy"};
   Chart sparsity{.title = "Zero hidden outputs per epoch",
@@ -200,6 +199,20 @@ void depth_section(ReportWriter& w, const LabResults& r) {
   w.chart(trained, "depth-trained");
 }
 
+void timing_section(ReportWriter& w, const LabResults& r) {
+  w.heading(2, "Timing");
+  w.paragraph(fmt::format(
+      "The runs took {:.0f} s of compute ({} thread(s) each); {} of them were reused from "
+      "earlier runs of the same plan (OUT/runs), and this command took {:.0f} s.",
+      r.seconds, r.threads, r.reused, r.wall_seconds));
+  if (r.comparison.empty()) return;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& a : summarize(r).rows) {
+    rows.push_back({a.activation, fmt::format("{:.2f}", a.seconds_per_epoch)});
+  }
+  w.table({"function", "s / epoch (comparison)"}, rows);
+}
+
 void cost_section(ReportWriter& w, const LabResults& r) {
   w.heading(2, "Cost");
   w.paragraph(fmt::format(
@@ -258,8 +271,9 @@ ReportFiles write_report(const LabResults& results, const std::vector<Claim>& cl
   comparison_section(w, results);
   dying_section(w, results);
   depth_section(w, results);
-  cost_section(w, results);
   properties_section(w, results);
+  timing_section(w, results);  // the measured times last: the sections above are reproducible
+  if (!results.cost.empty()) cost_section(w, results);
 
   const fs::path out(dir);
   std::error_code ec;

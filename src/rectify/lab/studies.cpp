@@ -1,12 +1,16 @@
 #include "rectify/lab/studies.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <chrono>
+#include <set>
 #include <stdexcept>
 
 #include "rectify/act/registry.hpp"
 #include "rectify/act/simd_target.hpp"
 #include "rectify/act/threads.hpp"
+#include "rectify/lab/jobs.hpp"
+#include "rectify/lab/run_record.hpp"
 #include "rectify/timing/eltwise_bench.hpp"
 
 namespace rectify::lab {
@@ -18,54 +22,192 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Counts the steps of the plan so progress can say "[ 3/40]".
+std::string duration_text(double s) {
+  if (s < 90) return fmt::format("{:.0f} s", s);
+  if (s < 5400) return fmt::format("{:.0f} min", s / 60);
+  return fmt::format("{:.1f} h", s / 3600);
+}
+
+// Counts the steps of the plan so progress can say "[ 3/40]", and estimates the time left from
+// the jobs run so far (reused ones take no time), weighted by their epochs.
 class Steps {
  public:
-  Steps(std::size_t total, const LabProgress& progress) : total_(total), progress_(progress) {}
-  void done(const std::string& what) {
+  Steps(const std::vector<const Job*>& jobs, const LabProgress& progress) : progress_(progress) {
+    for (const auto* j : jobs) weight_left_ += j->weight();
+    total_ = jobs.size();
+  }
+  void done(const Job& job, const std::string& what, double seconds, bool ran) {
     ++done_;
-    if (progress_) progress_(fmt::format("[{:>3}/{}] {}", done_, total_, what));
+    weight_left_ -= job.weight();
+    if (ran) {
+      ran_seconds_ += seconds;
+      ran_weight_ += job.weight();
+    }
+    if (!progress_) return;
+    std::string when = ran ? fmt::format("{:.1f} s", seconds) : "reused";
+    if (ran_weight_ > 0 && done_ < total_) {
+      when += fmt::format("; about {} left",
+                          duration_text(ran_seconds_ / ran_weight_ * std::max(weight_left_, 0.0)));
+    }
+    progress_(fmt::format("[{:>3}/{}] {}: {} ({})", done_, total_, job.label(), what, when));
   }
 
  private:
-  std::size_t total_, done_ = 0;
   const LabProgress& progress_;
+  std::size_t total_ = 0, done_ = 0;
+  double weight_left_ = 0, ran_weight_ = 0, ran_seconds_ = 0;
 };
 
-train::TrainOptions base_options(const LabPlan& plan) {
-  train::TrainOptions o;
-  o.model = "mlp";
-  o.epochs = plan.epochs;
-  o.optimizer = plan.optimizer;
-  o.lr = plan.lr;
-  o.momentum = 0.9;
-  o.schedule = "constant";
-  return o;
-}
-
-// Trains and keeps every finished epoch; a run that diverges keeps the epochs before it.
-Run train_run(const train::TrainOptions& o, const data::FashionMnist& data) {
-  Run run{.activation = o.activation, .seed = o.seed, .lr = o.lr, .hidden_bias = o.hidden_bias};
+// Trains, keeping every finished epoch; a run that diverges keeps the epochs before it.
+// train::Interrupted goes through: the lab stops.
+void train_into(JobResult& x, const train::TrainOptions& o, const data::FashionMnist& data,
+                const std::function<bool()>& stop) {
   try {
-    train::train(o, data, {}, [&](const train::EpochMetrics& m) { run.epochs.push_back(m); });
-  } catch (const std::runtime_error& e) {
-    run.diverged = true;
-    run.error = e.what();
+    train::train(
+        o, data, {}, [&](const train::EpochMetrics& m) { x.epochs.push_back(m); }, stop);
+  } catch (const train::DivergedError& e) {
+    x.diverged = true;
+    x.error = e.what();
   }
-  return run;
 }
 
-std::string summary(const Run& r) {
-  if (r.epochs.empty()) return "diverged in the first epoch";
-  const auto& last = r.epochs.back();
+JobResult execute(const Job& job, const data::FashionMnist& data,
+                  const std::function<bool()>& stop) {
+  const auto start = Clock::now();
+  JobResult x;
+  switch (job.study) {
+    case Study::compare:
+    case Study::dying_lr:
+    case Study::dying_bias:
+      train_into(x, job.options, data, stop);
+      break;
+    case Study::depth:
+      // Gradient norms per layer of a deep MLP, untrained and after training.
+      x.at_init = train::probe_untrained(job.options, data.train, job.probe_batches);
+      train_into(x, job.options, data, stop);
+      break;
+    case Study::cost: {
+      // The kernels themselves, one thread, in cache.
+      const timing::Options bench{.min_seconds = job.bench_seconds, .repetitions = 3};
+      const auto act = Activation::parse(job.options.activation);
+      constexpr std::size_t kSize = 65536;
+      x.forward_ns =
+          1e9 * timing::run({act, timing::Pass::forward, kSize, 1}, bench).seconds / kSize;
+      if (timing::supports(act, timing::Pass::backward)) {
+        x.backward_ns =
+            1e9 * timing::run({act, timing::Pass::backward, kSize, 1}, bench).seconds / kSize;
+      }
+      break;
+    }
+  }
+  x.seconds = seconds_since(start);
+  return x;
+}
+
+std::string summary(const Job& job, const JobResult& x) {
+  if (job.study == Study::cost) {
+    return fmt::format("{:.3f} ns per element forward", x.forward_ns);
+  }
+  if (x.epochs.empty()) return "diverged in the first epoch";
+  const auto& last = x.epochs.back();
   std::string s = fmt::format("test acc {:.3f} after {} epochs", last.test_acc, last.epoch);
-  if (!last.layers.empty()) {
+  if (job.study == Study::depth) {
+    s += fmt::format(", gradient norms of {} layers", last.layers.size());
+  } else if (!last.layers.empty()) {
     s += fmt::format(", {} of {} units dead", last.layers[0].dead, last.layers[0].units);
   }
-  return r.diverged ? s + " (then diverged)" : s;
+  return x.diverged ? s + " (then diverged)" : s;
+}
+
+Run run_of(const Job& job, const JobResult& x) {
+  const auto& o = job.options;
+  return Run{.activation = o.activation,
+             .seed = o.seed,
+             .lr = o.lr,
+             .hidden_bias = o.hidden_bias,
+             .epochs = x.epochs,
+             .diverged = x.diverged,
+             .error = x.error};
+}
+
+// The plan's results from one record per job (in plan order): the same function for a lab that
+// ran every job and one that merged shards, so both see the same numbers.
+LabResults assemble(const LabPlan& plan, const std::vector<Job>& jobs,
+                    const std::vector<RunRecord>& records) {
+  LabResults r{.plan = plan, .threads = plan.threads};
+  std::set<std::string> targets;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const Job& job = jobs[i];
+    const JobResult& x = records[i].result;
+    targets.insert(records[i].simd_target);
+    r.seconds += x.seconds;
+    switch (job.study) {
+      case Study::compare:
+        r.comparison.push_back(run_of(job, x));
+        break;
+      case Study::dying_lr:
+        r.dying_lr.push_back(run_of(job, x));
+        break;
+      case Study::dying_bias:
+        r.dying_bias.push_back(run_of(job, x));
+        break;
+      case Study::depth:
+        r.depth.push_back(DepthRun{
+            .activation = job.options.activation, .at_init = x.at_init, .training = x.epochs});
+        break;
+      case Study::cost:
+        r.cost.push_back(CostRow{.activation = job.options.activation,
+                                 .forward_ns = x.forward_ns,
+                                 .backward_ns = x.backward_ns});
+        break;
+    }
+  }
+  if (!records.empty()) {
+    r.data_source = records.front().data.source;
+    r.train_count = records.front().data.train_count;
+    r.test_count = records.front().data.test_count;
+  }
+  r.simd_target = fmt::format("{}", fmt::join(targets, ", "));
+  if (r.simd_target.empty()) r.simd_target = simd::current_target();
+  return r;
 }
 
 }  // namespace
+
+StudySet parse_studies(const std::string& list) {
+  StudySet s{.compare = false, .dying = false, .depth = false, .cost = false};
+  std::size_t at = 0;
+  while (at <= list.size()) {
+    const auto comma = std::min(list.find(',', at), list.size());
+    const std::string name = list.substr(at, comma - at);
+    bool* flag = name == "compare" ? &s.compare
+                 : name == "dying" ? &s.dying
+                 : name == "depth" ? &s.depth
+                 : name == "cost"  ? &s.cost
+                                   : nullptr;
+    if (flag == nullptr) {
+      throw std::invalid_argument(
+          fmt::format("unknown study '{}'; known: compare, dying, depth, cost", name));
+    }
+    *flag = true;
+    at = comma + 1;
+  }
+  return s;
+}
+
+std::string to_string(const StudySet& s) {
+  std::vector<std::string> names;
+  if (s.compare) names.emplace_back("compare");
+  if (s.dying) names.emplace_back("dying");
+  if (s.depth) names.emplace_back("depth");
+  if (s.cost) names.emplace_back("cost");
+  return fmt::format("{}", fmt::join(names, ","));
+}
+
+LabInterrupted::LabInterrupted(std::size_t finished_jobs, std::size_t total_jobs)
+    : std::runtime_error(fmt::format("interrupted after {} of {} runs", finished_jobs, total_jobs)),
+      finished(finished_jobs),
+      total(total_jobs) {}
 
 LabPlan make_plan(const std::string& size) {
   LabPlan p;
@@ -101,91 +243,116 @@ LabPlan make_plan(const std::string& size) {
   return p;
 }
 
-LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data,
-                   const LabProgress& progress) {
+LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data, const LabProgress& progress,
+                   const LabRunOptions& options) {
+  if (options.shards < 1 || options.shard < 1 || options.shard > options.shards) {
+    throw std::invalid_argument(
+        fmt::format("shard {}/{}: expected 1 <= I <= N", options.shard, options.shards));
+  }
   const auto start = Clock::now();
   if (plan.threads > 0) set_num_threads(plan.threads);
-  LabResults r{.plan = plan,
-               .data_source = data.source,
-               .train_count = data.train.count,
-               .test_count = data.test.count,
-               .simd_target = simd::current_target(),
-               .threads = num_threads()};
-  Steps steps(
-      plan.activations.size() * plan.seeds.size() +
-          plan.dying_activations.size() * (plan.dying_lrs.size() + plan.dying_biases.size()) +
-          plan.depth_activations.size() + plan.activations.size(),
-      progress);
+  const auto jobs = plan_jobs(plan);
+  std::vector<const Job*> mine;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (shard_of(i, options.shards) == options.shard) mine.push_back(&jobs[i]);
+  }
+  const DataIdentity identity = identify(data);
+  const std::optional<RunFolder> folder =
+      options.records.empty() ? std::nullopt : std::optional<RunFolder>(options.records);
+  Steps steps(mine, progress);
+  std::vector<RunRecord> records;
+  std::size_t reused = 0;
+  for (const Job* job : mine) {
+    if (options.stop && options.stop()) throw LabInterrupted(records.size(), mine.size());
+    const std::string config = job_config(*job);
+    std::optional<RunRecord> record;
+    if (folder) {
+      try {
+        record = folder->find(config, &identity);
+      } catch (const RecordError& e) {
+        if (progress) progress(fmt::format("{}; running it again", e.what()));
+      }
+    }
+    const bool ran = !record;
+    if (ran) {
+      JobResult x;
+      try {
+        x = execute(*job, data, options.stop);
+      } catch (const train::Interrupted&) {
+        throw LabInterrupted(records.size(), mine.size());
+      }
+      record = RunRecord{.config = config,
+                         .data = identity,
+                         .simd_target = simd::current_target(),
+                         .result = std::move(x)};
+      if (folder) folder->store(*record);
+      // Read back as a stored record is, so this lab and a merge see the same numbers.
+      record = parse_record(to_json(*record), job->label());
+    } else {
+      ++reused;
+    }
+    steps.done(*job, summary(*job, record->result), record->result.seconds, ran);
+    records.push_back(std::move(*record));
+  }
+  LabResults r;
+  if (options.shards == 1) {
+    r = assemble(plan, jobs, records);
+  } else {
+    r = LabResults{.plan = plan, .data_source = data.source};
+    for (const auto& rec : records) r.seconds += rec.result.seconds;
+  }
+  r.runs = mine.size();
+  r.reused = reused;
+  r.wall_seconds = seconds_since(start);
+  return r;
+}
 
-  // 1. Every function in the seeds' MLP, the same seeds and hyperparameters.
-  for (const auto& a : plan.activations) {
-    for (const auto seed : plan.seeds) {
-      auto o = base_options(plan);
-      o.activation = a;
-      o.seed = seed;
-      const auto t = Clock::now();
-      r.comparison.push_back(train_run(o, data));
-      steps.done(fmt::format("compare {} seed {}: {} ({:.1f} s)", a, seed,
-                             summary(r.comparison.back()), seconds_since(t)));
+LabResults merge_lab(const LabPlan& plan, const std::vector<std::filesystem::path>& folders,
+                     const std::filesystem::path& records_dir, const LabProgress& progress) {
+  const auto start = Clock::now();
+  const auto jobs = plan_jobs(plan);
+  std::vector<RunRecord> records;
+  std::vector<std::string> missing;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const std::string config = job_config(jobs[i]);
+    std::optional<RunRecord> found;
+    for (const auto& dir : folders) {
+      if ((found = RunFolder(dir).find(config, nullptr))) break;
+    }
+    if (!found) {
+      missing.push_back(fmt::format("'{}' (run {} of the plan: shard {} of {})", jobs[i].label(),
+                                    i + 1, shard_of(i, folders.size()), folders.size()));
+      continue;
+    }
+    if (!records.empty() && !found->data.same_data(records.front().data)) {
+      throw std::runtime_error(fmt::format(
+          "the runs come from different data sets: '{}' ran on {} ({} training images), '{}' on "
+          "{} ({}); run every shard on the same data",
+          jobs.front().label(), records.front().data.source, records.front().data.train_count,
+          jobs[i].label(), found->data.source, found->data.train_count));
+    }
+    records.push_back(std::move(*found));
+  }
+  if (!missing.empty()) {
+    const std::size_t shown = std::min<std::size_t>(missing.size(), 5);
+    throw std::runtime_error(fmt::format(
+        "{} of the plan's {} runs are in none of the folders, e.g. {}; run the shards that hold "
+        "them (with the same plan options and --threads) and merge again",
+        missing.size(), jobs.size(),
+        fmt::join(missing.begin(), missing.begin() + static_cast<std::ptrdiff_t>(shown), ", ")));
+  }
+  if (!records_dir.empty()) {
+    const RunFolder out(records_dir);
+    for (const auto& record : records) {
+      if (!out.find(record.config, &record.data)) out.store(record);
     }
   }
-
-  // 2. Dying ReLU: a learning-rate sweep, then negative initial biases at a safe rate.
-  for (const auto& a : plan.dying_activations) {
-    for (const double lr : plan.dying_lrs) {
-      auto o = base_options(plan);
-      o.activation = a;
-      o.epochs = plan.dying_epochs;
-      o.lr = lr;
-      const auto t = Clock::now();
-      r.dying_lr.push_back(train_run(o, data));
-      steps.done(fmt::format("dying {} lr {}: {} ({:.1f} s)", a, lr, summary(r.dying_lr.back()),
-                             seconds_since(t)));
-    }
-    for (const double bias : plan.dying_biases) {
-      auto o = base_options(plan);
-      o.activation = a;
-      o.epochs = plan.dying_epochs;
-      o.lr = plan.dying_bias_lr;
-      o.hidden_bias = bias;
-      const auto t = Clock::now();
-      r.dying_bias.push_back(train_run(o, data));
-      steps.done(fmt::format("dying {} bias {}: {} ({:.1f} s)", a, bias,
-                             summary(r.dying_bias.back()), seconds_since(t)));
-    }
+  if (progress) {
+    progress(fmt::format("merged {} runs from {} folder(s)", records.size(), folders.size()));
   }
-
-  // 3. Depth: gradient norms per layer of a deep MLP, untrained and after training.
-  for (const auto& a : plan.depth_activations) {
-    auto o = base_options(plan);
-    o.model = "deep";
-    o.lr = plan.depth_lr;
-    o.activation = a;
-    o.epochs = plan.depth_epochs;
-    const auto t = Clock::now();
-    DepthRun d{.activation = a,
-               .at_init = train::probe_untrained(o, data.train, plan.depth_probe_batches)};
-    d.training = train_run(o, data).epochs;
-    r.depth.push_back(std::move(d));
-    steps.done(
-        fmt::format("depth {}: gradient norms of 10 layers ({:.1f} s)", a, seconds_since(t)));
-  }
-
-  // 4. Cost of the kernels themselves, one thread, in cache.
-  const timing::Options bench_options{.min_seconds = plan.bench_seconds, .repetitions = 3};
-  for (const auto& a : plan.activations) {
-    const auto act = Activation::parse(a);
-    CostRow row{.activation = a};
-    row.forward_ns =
-        1e9 * timing::run({act, timing::Pass::forward, 65536, 1}, bench_options).seconds / 65536;
-    if (timing::supports(act, timing::Pass::backward)) {
-      row.backward_ns =
-          1e9 * timing::run({act, timing::Pass::backward, 65536, 1}, bench_options).seconds / 65536;
-    }
-    r.cost.push_back(row);
-    steps.done(fmt::format("cost {}: {:.3f} ns per element forward", a, row.forward_ns));
-  }
-  r.seconds = seconds_since(start);
+  auto r = assemble(plan, jobs, records);
+  r.runs = r.reused = records.size();
+  r.wall_seconds = seconds_since(start);
   return r;
 }
 

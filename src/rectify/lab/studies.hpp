@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,9 +16,20 @@
 
 namespace rectify::lab {
 
+// Which studies a plan runs (`rectify lab --studies compare,dying,depth,cost`).
+struct StudySet {
+  bool compare = true, dying = true, depth = true, cost = true;
+  friend bool operator==(const StudySet&, const StudySet&) = default;
+};
+
+// "compare,dying": std::invalid_argument naming an unknown study; at least one is needed.
+StudySet parse_studies(const std::string& list);
+std::string to_string(const StudySet& studies);
+
 // How much to run: --quick (the embedded sample), the default, or --full.
 struct LabPlan {
-  std::string size = "standard";         // "quick", "standard" or "full"
+  std::string size = "standard";  // "quick", "standard" or "full"
+  StudySet studies;
   std::vector<std::string> activations;  // the comparison study's functions
   std::vector<std::uint64_t> seeds;
   int epochs = 5;
@@ -74,15 +87,46 @@ struct LabResults {
   std::vector<Run> dying_bias;  // activation x bias
   std::vector<DepthRun> depth;
   std::vector<CostRow> cost;
-  std::string simd_target;
+  std::string simd_target;  // of the machines that ran the jobs ("AVX2", "AVX2, AVX3")
   int threads = 1;
-  double seconds = 0;
+  double seconds = 0;       // the jobs' own time, summed
+  double wall_seconds = 0;  // of the command that wrote the results (reused runs cost nothing)
+  std::size_t runs = 0;     // of this command (its shard), reused ones included
+  std::size_t reused = 0;   // runs found finished, not run again
 };
 
-// Called with one line per finished step ("[ 3/40] ...").
+// Called with one line per finished step ("[ 3/40] ... (1.2 s; about 50 s left)").
 using LabProgress = std::function<void(const std::string&)>;
 
+struct LabRunOptions {
+  // The folder of run records (OUT/runs): a job whose record is there is not run again, a job
+  // that finishes is stored there at once. Empty: nothing is kept.
+  std::filesystem::path records;
+  // Run only the jobs of shard `shard` of `shards` (1-based): every shards-th job of the plan.
+  std::size_t shard = 1, shards = 1;
+  // Asked after every batch; true stops the lab (LabInterrupted), keeping the finished runs.
+  std::function<bool()> stop;
+};
+
+// The lab was asked to stop: the job under way was abandoned, the finished ones are stored.
+class LabInterrupted : public std::runtime_error {
+ public:
+  LabInterrupted(std::size_t finished, std::size_t total);
+  std::size_t finished, total;  // jobs of this invocation (its shard), cached ones included
+};
+
+// Runs the plan (the jobs of options' shard), reusing and storing records in options.records.
+// With one shard, returns the results of the whole plan, read back from the records (so a lab
+// that ran everything and one that merged shards see the same numbers); with more, the results
+// hold only `reused` and the times. std::invalid_argument for a bad shard.
 LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data,
-                   const LabProgress& progress = {});
+                   const LabProgress& progress = {}, const LabRunOptions& options = {});
+
+// The results of the plan from the records of `folders` (shards' OUT/runs, in any number),
+// without running anything: each job's record is copied into `records` (when not empty) and
+// used. std::runtime_error naming the missing jobs and their shards (for `shards`, when known)
+// when a job has no record in any folder, or when the records come from different data sets.
+LabResults merge_lab(const LabPlan& plan, const std::vector<std::filesystem::path>& folders,
+                     const std::filesystem::path& records, const LabProgress& progress = {});
 
 }  // namespace rectify::lab

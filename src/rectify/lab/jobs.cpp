@@ -1,0 +1,150 @@
+#include "rectify/lab/jobs.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "rectify/act/activation.hpp"
+
+#ifndef RECTIFY_VERSION
+#error "RECTIFY_VERSION is defined by the build"
+#endif
+
+namespace rectify::lab {
+namespace {
+
+std::string_view study_name(Study s) {
+  switch (s) {
+    case Study::compare:
+      return "compare";
+    case Study::dying_lr:
+      return "dying_lr";
+    case Study::dying_bias:
+      return "dying_bias";
+    case Study::depth:
+      return "depth";
+    case Study::cost:
+      return "cost";
+  }
+  return "?";
+}
+
+// The comparison and depth studies: SGD with momentum, constant rate (no schedule hides
+// differences in convergence speed).
+train::TrainOptions base_options(const LabPlan& plan, const std::string& activation) {
+  train::TrainOptions o;
+  o.model = "mlp";
+  o.activation = activation;
+  o.epochs = plan.epochs;
+  o.optimizer = plan.optimizer;
+  o.lr = plan.lr;
+  o.momentum = 0.9;
+  o.schedule = "constant";
+  return o;
+}
+
+}  // namespace
+
+std::string Job::label() const {
+  const auto& o = options;
+  switch (study) {
+    case Study::compare:
+      return fmt::format("compare {} seed {}", o.activation, o.seed);
+    case Study::dying_lr:
+      return fmt::format("dying {} lr {}", o.activation, o.lr);
+    case Study::dying_bias:
+      return fmt::format("dying {} bias {}", o.activation, o.hidden_bias);
+    case Study::depth:
+      return fmt::format("depth {}", o.activation);
+    case Study::cost:
+      return fmt::format("cost {}", o.activation);
+  }
+  return "?";
+}
+
+double Job::weight() const {
+  if (study == Study::cost) return 0.05;
+  // The deep model has nine hidden layers of 128 against the MLP's one: about twice the work.
+  return study == Study::depth ? 2.0 * options.epochs + 0.1 : options.epochs;
+}
+
+std::vector<Job> plan_jobs(const LabPlan& plan) {
+  std::vector<Job> jobs;
+  const auto add = [&](Study study, train::TrainOptions o) {
+    jobs.push_back(Job{.study = study, .options = std::move(o), .threads = plan.threads});
+    return &jobs.back();
+  };
+  if (plan.studies.compare) {
+    for (const auto& a : plan.activations) {
+      for (const auto seed : plan.seeds) {
+        auto o = base_options(plan, a);
+        o.seed = seed;
+        add(Study::compare, o);
+      }
+    }
+  }
+  if (plan.studies.dying) {
+    // A learning-rate sweep, then negative initial biases at a safe rate.
+    for (const auto& a : plan.dying_activations) {
+      for (const double lr : plan.dying_lrs) {
+        auto o = base_options(plan, a);
+        o.epochs = plan.dying_epochs;
+        o.lr = lr;
+        add(Study::dying_lr, o);
+      }
+      for (const double bias : plan.dying_biases) {
+        auto o = base_options(plan, a);
+        o.epochs = plan.dying_epochs;
+        o.lr = plan.dying_bias_lr;
+        o.hidden_bias = bias;
+        add(Study::dying_bias, o);
+      }
+    }
+  }
+  if (plan.studies.depth) {
+    for (const auto& a : plan.depth_activations) {
+      auto o = base_options(plan, a);
+      o.model = "deep";
+      o.lr = plan.depth_lr;
+      o.epochs = plan.depth_epochs;
+      add(Study::depth, o)->probe_batches = plan.depth_probe_batches;
+    }
+  }
+  if (plan.studies.cost) {
+    for (const auto& a : plan.activations) {
+      add(Study::cost, base_options(plan, a))->bench_seconds = plan.bench_seconds;
+    }
+  }
+  return jobs;
+}
+
+std::string job_config(const Job& job) {
+  const auto& o = job.options;
+  nlohmann::ordered_json j;
+  j["study"] = study_name(job.study);
+  // The canonical spec: "leaky_relu" and "leaky_relu:0.01" are one job.
+  j["activation"] = Activation::parse(o.activation).to_string();
+  if (job.study == Study::cost) {
+    j["bench_seconds"] = job.bench_seconds;
+  } else {
+    j["model"] = o.model;
+    j["epochs"] = o.epochs;
+    j["batch"] = o.batch;
+    j["optimizer"] = o.optimizer;
+    j["lr"] = o.lr;
+    j["momentum"] = o.momentum;
+    j["weight_decay"] = o.weight_decay;
+    j["schedule"] = o.schedule;
+    j["seed"] = o.seed;
+    j["identity_init"] = o.identity_init;
+    j["max_grad_norm"] = o.max_grad_norm;
+    j["dropout"] = o.dropout;
+    j["hidden_bias"] = o.hidden_bias;
+    j["diagnostics"] = o.diagnostics;
+    if (job.study == Study::depth) j["probe_batches"] = job.probe_batches;
+  }
+  j["threads"] = job.threads;
+  j["version"] = RECTIFY_VERSION;
+  return j.dump();
+}
+
+}  // namespace rectify::lab

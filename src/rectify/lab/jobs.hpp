@@ -1,0 +1,44 @@
+// The lab's plan as a list of jobs: one training run, one depth probe or one cost measurement
+// each, independent of the others and in a fixed order. A job is what the lab caches, what
+// `--shard I/N` hands out and what `--merge` gathers; its configuration (every setting that can
+// change its result) is the key it is cached under.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "rectify/lab/studies.hpp"
+#include "rectify/train/options.hpp"
+
+namespace rectify::lab {
+
+enum class Study { compare, dying_lr, dying_bias, depth, cost };
+
+struct Job {
+  Study study = Study::compare;
+  train::TrainOptions options;    // the run's (cost: only the activation is used)
+  std::size_t probe_batches = 0;  // depth: batches through the untrained model
+  double bench_seconds = 0;       // cost: per repetition of each measurement
+  int threads = 1;                // results are reproducible for a seed and a thread count
+
+  // "compare relu seed 1", "dying elu lr 0.5", "depth tanh", "cost gelu_tanh".
+  std::string label() const;
+  // The job's share of the plan's time, for the estimate of the time left: epochs of training.
+  double weight() const;
+};
+
+// Every job of the plan's studies, in the order the lab runs them.
+std::vector<Job> plan_jobs(const LabPlan& plan);
+
+// The configuration as one line of JSON, the same text for the same job on any machine: the
+// study, every training option that can change the result, the thread count and rectify's
+// version. (The data set is identified separately, by content: see run_record.hpp.)
+std::string job_config(const Job& job);
+
+// Which shard runs job `index` of the plan: jobs are dealt out in turn, 1-based.
+inline std::size_t shard_of(std::size_t index, std::size_t shards) {
+  return index % shards + 1;
+}
+
+}  // namespace rectify::lab
