@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "rectify/lab/claims.hpp"
 #include "rectify/lab/jobs.hpp"
 #include "rectify/lab/report.hpp"
+#include "rectify/lab/stats.hpp"
 #include "rectify/lab/studies.hpp"
 #include "rectify/lab/summary.hpp"
 
@@ -47,6 +49,8 @@ TEST(Lab, TinyRunWritesEverySectionAndAVerdictForEveryClaim) {
   auto plan = make_plan("quick");
   plan.activations = {"relu", "leaky_relu", "prelu", "elu", "relu6", "crelu", "tanh", "sigmoid"};
   plan.seeds = {1};
+  plan.rates = {{"sgd", 0.01}, {"adam", 0.001}};
+  plan.dying_seeds = {1, 2};
   plan.epochs = 2;
   plan.dying_epochs = 2;
   plan.depth_activations = {"relu", "tanh", "sigmoid"};
@@ -55,8 +59,8 @@ TEST(Lab, TinyRunWritesEverySectionAndAVerdictForEveryClaim) {
   std::vector<std::string> progress;
   const auto results =
       run_lab(plan, tiny_data(), [&](const std::string& s) { progress.push_back(s); });
-  EXPECT_EQ(results.comparison.size(), 8u);
-  EXPECT_EQ(results.dying_lr.size(), plan.dying_activations.size() * plan.dying_lrs.size());
+  EXPECT_EQ(results.comparison.size(), 8u * 2);
+  EXPECT_EQ(results.dying_lr.size(), plan.dying_activations.size() * plan.dying_lrs.size() * 2);
   EXPECT_EQ(results.depth.size(), 3u);
   EXPECT_EQ(results.cost.size(), 8u);
   ASSERT_FALSE(progress.empty());
@@ -94,6 +98,8 @@ LabPlan small_plan() {
   auto plan = make_plan("quick");
   plan.activations = {"relu", "elu", "tanh"};
   plan.seeds = {1, 2};
+  plan.rates = {{"sgd", 0.01}, {"adam", 0.001}};
+  plan.dying_seeds = {1, 2};
   plan.epochs = 2;
   plan.dying_activations = {"relu", "leaky_relu"};
   plan.dying_epochs = 1;
@@ -118,7 +124,7 @@ TEST(Lab, ShardsMergedWriteTheReportOfOneRunAndASecondRunReusesEverything) {
   fs::remove_all(dir);
   const auto whole = run_lab(plan, data, {}, {.records = dir / "whole" / "runs"});
   EXPECT_EQ(whole.reused, 0u);
-  ASSERT_EQ(whole.comparison.size(), 6u);
+  ASSERT_EQ(whole.comparison.size(), 3u * 2 * 2);
   const std::string expected = untimed_report(whole, dir / "whole");
   EXPECT_NE(expected.find("## Dying ReLU"), std::string::npos);
 
@@ -194,10 +200,11 @@ TEST(Lab, AnInterruptedLabKeepsItsFinishedRunsAndResumesWithoutRerunningThem) {
 }
 
 // A run of `activation` whose last epoch has the given dead fraction of 100 units and accuracy.
-Run run_with(const std::string& activation, double lr, double bias, double dead, double acc) {
+Run run_with(const std::string& activation, double lr, double bias, double dead, double acc,
+             std::uint64_t seed = 1) {
   train::EpochMetrics m{.epoch = 1, .test_acc = acc};
   m.layers.push_back({.layer = "fc1", .units = 100, .dead = static_cast<std::size_t>(dead * 100)});
-  return Run{.activation = activation, .lr = lr, .hidden_bias = bias, .epochs = {m}};
+  return Run{.activation = activation, .seed = seed, .lr = lr, .hidden_bias = bias, .epochs = {m}};
 }
 
 const Claim& find_claim(const std::vector<Claim>& claims, const std::string& start) {
@@ -210,18 +217,32 @@ const Claim& find_claim(const std::vector<Claim>& claims, const std::string& sta
 TEST(Claims, DyingVerdictsFollowTheMeasurements) {
   LabResults r;
   r.plan = make_plan("quick");  // lrs 0.01 and 0.5, biases 0 and -3
-  for (const auto* a : {"relu", "leaky_relu", "elu", "prelu"}) {
-    const bool relu = std::string(a) == "relu";
-    r.dying_lr.push_back(run_with(a, 0.01, 0, 0, 0.8));
-    r.dying_lr.push_back(run_with(a, 0.5, 0, relu ? 0.3 : 0, 0.7));
-    r.dying_bias.push_back(run_with(a, 0.01, 0, 0, 0.8));
-    r.dying_bias.push_back(run_with(a, 0.01, -3, relu ? 0.2 : 0, 0.8));
+  // Runs 0-3 of each list are seed 1 (relu, leaky_relu, elu, prelu); the other seeds follow.
+  for (const auto seed : r.plan.dying_seeds) {
+    for (const auto* a : {"relu", "leaky_relu", "elu", "prelu"}) {
+      const bool relu = std::string(a) == "relu";
+      const double more = 0.01 * static_cast<double>(seed);  // not tied across seeds
+      r.dying_lr.push_back(run_with(a, 0.01, 0, 0, 0.8, seed));
+      r.dying_lr.push_back(run_with(a, 0.5, 0, relu ? 0.3 + more : 0, 0.7, seed));
+      r.dying_bias.push_back(run_with(a, 0.01, 0, 0, 0.8, seed));
+      r.dying_bias.push_back(run_with(a, 0.01, -3, relu ? 0.2 + more : 0, 0.8, seed));
+    }
   }
   auto claims = judge_claims(r);
   EXPECT_EQ(find_claim(claims, "ReLU units can die").verdict, Verdict::supported);
   EXPECT_EQ(find_claim(claims, "Dying is likelier with a high").verdict, Verdict::supported);
   EXPECT_EQ(find_claim(claims, "Dying is likelier with a large").verdict, Verdict::supported);
   EXPECT_EQ(find_claim(claims, "Leaky ReLU and ELU").verdict, Verdict::supported);
+  EXPECT_NE(find_claim(claims, "Dying is likelier with a high").evidence.find("5 of 5 seeds above"),
+            std::string::npos)
+      << find_claim(claims, "Dying is likelier with a high").evidence;
+
+  // One seed the other way: the sign test (4 of 5, p = 0.19) cannot decide.
+  auto one_off = r;
+  one_off.dying_lr[1].epochs.back().layers[0].dead = 0;  // relu, lr 0.5, seed 1
+  one_off.dying_lr[0].epochs.back().layers[0].dead = 10;
+  EXPECT_EQ(find_claim(judge_claims(one_off), "Dying is likelier with a high").verdict,
+            Verdict::mixed);
 
   // ELU units dead in a run that still learns: the claim fails. Only in a collapsed run: mixed.
   r.dying_lr[5] = run_with("elu", 0.5, 0, 0.4, 0.7);
@@ -263,27 +284,127 @@ TEST(Claims, MissingStudiesGiveMixedWithAReason) {
   }
 }
 
-TEST(Summary, EpochsToTargetUseTheMeanCurveOverSeeds) {
+// A comparison run: test accuracy per epoch, validation accuracy last.
+Run compare_run(const std::string& a, const RateSetting& at, std::uint64_t seed,
+                std::vector<double> acc, double val = NAN) {
+  Run out{.activation = a, .seed = seed, .optimizer = at.optimizer, .lr = at.lr};
+  for (std::size_t e = 0; e < acc.size(); ++e) {
+    out.epochs.push_back({.epoch = static_cast<int>(e + 1), .test_acc = acc[e]});
+  }
+  out.epochs.back().val_acc = val;
+  return out;
+}
+
+TEST(Summary, MediansOverSeedsAndEpochsToTargetFromTheMedianCurve) {
   LabResults r;
   r.plan = make_plan("quick");
   r.plan.activations = {"relu", "tanh"};
-  auto run = [](const std::string& a, std::vector<double> acc) {
-    lab::Run out{.activation = a};
-    for (std::size_t e = 0; e < acc.size(); ++e) {
-      out.epochs.push_back({.epoch = static_cast<int>(e + 1), .test_acc = acc[e]});
-    }
-    return out;
-  };
-  r.comparison = {run("relu", {0.70, 0.80, 0.90}), run("relu", {0.72, 0.82, 0.92}),
-                  run("tanh", {0.60, 0.70, 0.80}), run("tanh", {0.60, 0.70, 0.80})};
+  const RateSetting shared{"sgd", 0.01};
+  r.comparison = {compare_run("relu", shared, 1, {0.70, 0.80, 0.90}),
+                  compare_run("relu", shared, 2, {0.72, 0.82, 0.92}),
+                  compare_run("relu", shared, 3, {0.10, 0.20, 0.30}),
+                  compare_run("tanh", shared, 1, {0.60, 0.70, 0.80}),
+                  compare_run("tanh", shared, 2, {0.60, 0.70, 0.80})};
   const auto s = summarize(r);
-  // Finals 0.91 and 0.80: the median is the larger of the two middle values, 0.91; target
-  // floor(0.98 * 0.91 * 200) / 200 = 0.89.
-  EXPECT_DOUBLE_EQ(s.target, 0.89);
-  ASSERT_TRUE(s.find("relu")->epochs_to_target.has_value());
-  EXPECT_EQ(*s.find("relu")->epochs_to_target, 3.0);
-  EXPECT_FALSE(s.find("tanh")->epochs_to_target.has_value());
-  EXPECT_DOUBLE_EQ(s.find("relu")->first_acc, 0.71);
+  const auto* relu = s.shared("relu");
+  ASSERT_NE(relu, nullptr);
+  EXPECT_DOUBLE_EQ(relu->final_acc.median, 0.90);  // of 0.30, 0.90, 0.92
+  EXPECT_DOUBLE_EQ(relu->final_acc.low, 0.30);
+  EXPECT_DOUBLE_EQ(relu->final_acc.high, 0.92);
+  EXPECT_DOUBLE_EQ(relu->first_acc, 0.70);
+  EXPECT_EQ(relu->final_acc.count, 3u);
+  EXPECT_TRUE(std::isnan(relu->seeds.final_acc[3]));  // seeds 4 and 5 did not run
+  // Medians 0.90 (relu) and 0.80 (tanh): their median 0.85, target floor(0.98 * 0.85 * 200) /
+  // 200 = 0.83; relu's median curve 0.70, 0.80, 0.90 reaches it at epoch 3.
+  EXPECT_DOUBLE_EQ(s.target, 0.83);
+  ASSERT_TRUE(relu->epochs_to_target.has_value());
+  EXPECT_EQ(*relu->epochs_to_target, 3.0);
+  EXPECT_FALSE(s.shared("tanh")->epochs_to_target.has_value());
+}
+
+TEST(Summary, TheBestRateIsChosenOnValidationAndADivergedRunCountsAsChance) {
+  LabResults r;
+  r.plan = make_plan("quick");  // sgd 0.01, sgd 0.1, adam 0.001
+  r.plan.activations = {"relu"};
+  for (const std::uint64_t seed : {1, 2, 3}) {
+    // sgd 0.1 validates better but tests worse: the choice follows validation, never test.
+    r.comparison.push_back(compare_run("relu", {"sgd", 0.01}, seed, {0.85}, 0.80));
+    r.comparison.push_back(compare_run("relu", {"sgd", 0.1}, seed, {0.80}, 0.82));
+    r.comparison.push_back(compare_run("relu", {"adam", 0.001}, seed, {0.86}, 0.84));
+  }
+  r.comparison[1].diverged = true;  // sgd 0.1, seed 1: counts as chance accuracy
+  auto s = summarize(r);
+  ASSERT_NE(s.best("relu", "sgd"), nullptr);
+  EXPECT_EQ(s.best("relu", "sgd")->setting.lr, 0.1);  // median of 0.1, 0.82, 0.82
+  EXPECT_DOUBLE_EQ(s.best("relu", "sgd")->seeds.final_acc[0], kChanceAccuracy);
+  EXPECT_EQ(s.best("relu", "adam")->setting.lr, 0.001);
+  EXPECT_EQ(s.optimizers, (std::vector<std::string>{"sgd", "adam"}));
+  // Two seeds diverged at 0.1: its median validation accuracy falls to chance, 0.01 wins.
+  r.comparison[4].diverged = true;
+  s = summarize(r);
+  EXPECT_EQ(s.best("relu", "sgd")->setting.lr, 0.01);
+}
+
+// relu, tanh and sigmoid at every setting of the quick plan; relu's accuracy after the first
+// epoch `lead` points above the others on each seed.
+LabResults paired_results(const std::vector<double>& lead) {
+  LabResults r;
+  r.plan = make_plan("quick");
+  r.plan.activations = {"relu", "tanh", "sigmoid"};
+  for (const auto& rate : r.plan.rates) {
+    for (std::size_t i = 0; i < r.plan.seeds.size(); ++i) {
+      const double base = 0.7 + 0.01 * static_cast<double>(i);
+      for (const auto* a : {"relu", "tanh", "sigmoid"}) {
+        const double first = std::string(a) == "relu" ? base + lead[i] : base;
+        r.comparison.push_back(compare_run(a, rate, r.plan.seeds[i], {first, 0.85}, 0.8));
+      }
+    }
+  }
+  return r;
+}
+
+TEST(Claims, ComparisonVerdictsRestOnPairedSignTests) {
+  const std::string claim = "ReLU converges faster";
+  auto c = find_claim(judge_claims(paired_results({0.02, 0.01, 0.03, 0.02, 0.01})), claim);
+  EXPECT_EQ(c.verdict, Verdict::supported) << c.evidence;
+  EXPECT_NE(c.evidence.find("5 of 5 seeds above (sign test p = 0.031)"), std::string::npos)
+      << c.evidence;
+  EXPECT_NE(c.evidence.find("adam"), std::string::npos) << "every optimizer is tested";
+  // Ahead on four seeds of five: p = 6/32, not decided.
+  c = find_claim(judge_claims(paired_results({0.02, 0.01, -0.03, 0.02, 0.01})), claim);
+  EXPECT_EQ(c.verdict, Verdict::mixed) << c.evidence;
+  c = find_claim(judge_claims(paired_results({-0.02, -0.01, -0.03, -0.02, -0.01})), claim);
+  EXPECT_EQ(c.verdict, Verdict::not_supported) << c.evidence;
+}
+
+TEST(Stats, SignTestBootstrapAndSpreadAgainstHandComputedValues) {
+  EXPECT_DOUBLE_EQ(sign_test_p(5, 5), 1.0 / 32);
+  EXPECT_DOUBLE_EQ(sign_test_p(4, 5), 6.0 / 32);
+  EXPECT_DOUBLE_EQ(sign_test_p(0, 5), 1.0);
+  EXPECT_DOUBLE_EQ(sign_test_p(0, 0), 1.0);
+  EXPECT_NEAR(sign_test_p(15, 20), 0.020694732666015625, 1e-15);  // 21700 / 2^20
+  const auto s = spread({0.3, NAN, 0.1, 0.2, INFINITY, 0.4});
+  EXPECT_DOUBLE_EQ(s.median, 0.25);
+  EXPECT_DOUBLE_EQ(s.low, 0.1);
+  EXPECT_DOUBLE_EQ(s.high, 0.4);
+  EXPECT_EQ(s.count, 4u);
+  EXPECT_TRUE(std::isnan(spread({NAN}).median));
+
+  const auto t = paired_test({1, 2, 3, 4, NAN, 6}, {0, 0, 4, 1, 5, 6});
+  EXPECT_EQ(t.pairs, 5u);  // the NaN pair is left out
+  EXPECT_EQ(t.above, 3u);
+  EXPECT_EQ(t.below, 1u);  // and the tie (6, 6) counts in neither
+  EXPECT_DOUBLE_EQ(t.mean_difference, (1 + 2 - 1 + 3 + 0) / 5.0);
+  EXPECT_LE(t.ci_low, t.mean_difference);
+  EXPECT_GE(t.ci_high, t.mean_difference);
+  EXPECT_GE(t.ci_low, -1.0);  // a resampled mean lies within the differences' range
+  EXPECT_LE(t.ci_high, 3.0);
+  EXPECT_DOUBLE_EQ(t.p_above, sign_test_p(3, 4));
+  const auto again = paired_test({1, 2, 3, 4, NAN, 6}, {0, 0, 4, 1, 5, 6});
+  EXPECT_EQ(again.ci_low, t.ci_low);  // a fixed seed: the same interval every time
+  EXPECT_EQ(direction(t), 0);
+  EXPECT_EQ(direction(paired_test({2, 3, 4, 5, 6}, {1, 1, 1, 1, 1})), 1);
+  EXPECT_EQ(direction(paired_test({1, 1, 1, 1, 1}, {2, 3, 4, 5, 6})), -1);
 }
 
 }  // namespace

@@ -39,10 +39,10 @@ void write(const fs::path& p, const std::string& text) {
 TEST(Jobs, ThePlanIsEveryStudyInOrderAndShardsSplitItExactly) {
   const auto plan = make_plan("quick");
   const auto jobs = plan_jobs(plan);
-  const std::size_t expected =
-      plan.activations.size() * plan.seeds.size() +
-      plan.dying_activations.size() * (plan.dying_lrs.size() + plan.dying_biases.size()) +
-      plan.depth_activations.size() + plan.activations.size();
+  const std::size_t expected = plan.activations.size() * plan.rates.size() * plan.seeds.size() +
+                               plan.dying_activations.size() * plan.dying_seeds.size() *
+                                   (plan.dying_lrs.size() + plan.dying_biases.size()) +
+                               plan.depth_activations.size() + plan.activations.size();
   ASSERT_EQ(jobs.size(), expected);
   EXPECT_EQ(jobs.front().study, Study::compare);
   EXPECT_EQ(jobs.back().study, Study::cost);
@@ -69,7 +69,7 @@ TEST(Jobs, TheKeyChangesWithEveryOptionThatChangesTheResult) {
   same.options.activation = "leaky_relu:negative_slope=0.01";  // the default, spelled out
   same.options.save = "elsewhere.safetensors";                 // where, not what
   EXPECT_EQ(job_config(same), key);
-  std::vector<Job> changed(9, base);
+  std::vector<Job> changed(11, base);
   changed[0].options.seed = 2;
   changed[1].options.lr = 0.02;
   changed[2].options.hidden_bias = -1;
@@ -79,6 +79,8 @@ TEST(Jobs, TheKeyChangesWithEveryOptionThatChangesTheResult) {
   changed[6].study = Study::dying_lr;
   changed[7].options.batch = 32;
   changed[8].options.momentum = 0.5;
+  changed[9].options.optimizer = "sgd";  // the default is adam
+  changed[10].validation = 0.25;
   for (const auto& j : changed) EXPECT_NE(job_config(j), key) << job_config(j);
 }
 

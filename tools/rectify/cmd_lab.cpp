@@ -95,7 +95,7 @@ Action add_lab(CLI::App& app) {
     std::string data, out = "lab-report", shard, studies = "compare,dying,depth,cost";
     std::vector<std::string> merge;
     bool quick = false, full = false;
-    int threads = 1;
+    int threads = 1, jobs = 0;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--data", args->data,
@@ -112,6 +112,10 @@ Action add_lab(CLI::App& app) {
       ->excludes(quick);
   cmd->add_option("--threads", args->threads, "Threads for training and the kernels")
       ->capture_default_str()
+      ->check(CLI::Range(1, kMaxThreads));
+  cmd->add_option("--jobs", args->jobs,
+                  "Runs side by side, each on one thread (default: one per core with --threads "
+                  "1; the cost study always runs alone)")
       ->check(CLI::Range(1, kMaxThreads));
   cmd->add_option("--studies", args->studies, "Which studies to run: compare, dying, depth, cost")
       ->capture_default_str()
@@ -131,6 +135,11 @@ Action add_lab(CLI::App& app) {
     auto plan = lab::make_plan(size);
     plan.threads = args->threads;
     plan.studies = lab::parse_studies(args->studies);
+    if (args->jobs > 1 && args->threads > 1) {
+      throw std::invalid_argument(
+          "--jobs and --threads: runs side by side take one thread each; give one of them");
+    }
+    plan.jobs = args->jobs > 0 ? args->jobs : args->threads > 1 ? 1 : lab::default_jobs();
     // The command that gives this plan (not where its runs came from): the report says it.
     std::string command = "rectify lab";
     if (size != "standard") command += " --" + size;

@@ -118,4 +118,26 @@ FashionMnist load_fashion_mnist_sample() {
   return f;
 }
 
+FashionMnist hold_out(const FashionMnist& data, std::size_t count) {
+  const Dataset& all = data.train;
+  if (count >= all.count) {
+    throw std::invalid_argument(fmt::format(
+        "validation = {}: expected fewer than the {} training images", count, all.count));
+  }
+  const std::size_t kept = all.count - count, pixels = all.rows * all.cols;
+  FashionMnist out{.test = data.test, .source = data.source};
+  const auto part = [&](std::size_t first, std::size_t n) {
+    const auto image = all.images.begin() + static_cast<std::ptrdiff_t>(first * pixels);
+    const auto label = all.labels.begin() + static_cast<std::ptrdiff_t>(first);
+    return Dataset{.images = {image, image + static_cast<std::ptrdiff_t>(n * pixels)},
+                   .labels = {label, label + static_cast<std::ptrdiff_t>(n)},
+                   .count = n,
+                   .rows = all.rows,
+                   .cols = all.cols};
+  };
+  out.train = part(0, kept);
+  if (count > 0) out.validation = part(kept, count);
+  return out;
+}
+
 }  // namespace rectify::data

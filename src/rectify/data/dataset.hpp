@@ -38,7 +38,14 @@ struct FashionMnist {
   Dataset train;
   Dataset test;
   std::string source;  // the directory it was loaded from, or kEmbeddedSampleSource
+  // Held out of the training images to choose hyperparameters on (never the test set); empty
+  // unless hold_out() made it. Training evaluates it after every epoch when it is not empty.
+  Dataset validation;
 };
+
+// The last `count` training images as the validation set, the others as the training set; the
+// test set unchanged. std::invalid_argument unless 0 <= count < the training images.
+FashionMnist hold_out(const FashionMnist& data, std::size_t count);
 
 // Where Debian's dataset-fashion-mnist package installs the full data set (gzipped IDX).
 inline constexpr std::string_view kDebianFashionMnistDir = "/usr/share/datasets/fashion-mnist";

@@ -6,6 +6,7 @@
 
 #include "rectify/act/reference.hpp"
 #include "rectify/act/registry.hpp"
+#include "rectify/lab/stats.hpp"
 #include "rectify/lab/summary.hpp"
 #include "rectify/nn/activation_layer.hpp"
 
@@ -20,10 +21,6 @@ constexpr const char* kProps = "Properties";
 
 std::string pct(double x) {
   return fmt::format("{:.1f}%", 100 * x);
-}
-
-std::string epochs_text(const ActivationSummary& s) {
-  return s.epochs_to_target ? fmt::format("{:.1f}", *s.epochs_to_target) : "never";
 }
 
 double cost_of(const LabResults& r, const std::string& a) {
@@ -89,51 +86,88 @@ Claim cheap(const LabResults& r) {
   return c;
 }
 
+// A claim that one function's figure lies above (way = +1) or below (-1) another's, judged by
+// paired tests over the seeds: for each optimizer of the sweep, each function at its own best
+// rate for it (chosen on the validation images). Supported when every test points the claimed
+// way at p < 0.05 (one-sided sign test), not supported when none does and one points the other
+// way, mixed otherwise.
+struct Pair {
+  std::string a, b;
+};
+
+using Figure = std::vector<double> ActivationSummary::PerSeed::*;
+
+struct PairedEvidence {
+  Verdict verdict = Verdict::mixed;
+  std::string text;
+  bool missing = false;
+};
+
+PairedEvidence compare_pairs(const ComparisonSummary& s, const std::vector<Pair>& pairs,
+                             Figure figure, int way, double scale, const std::string& unit) {
+  PairedEvidence e;
+  int for_claim = 0, against = 0, tests = 0;
+  for (const auto& optimizer : s.optimizers) {
+    std::string part;
+    for (const auto& [a, b] : pairs) {
+      const auto *ra = s.best(a, optimizer), *rb = s.best(b, optimizer);
+      if (!ra || !rb) {
+        e.missing = true;
+        return e;
+      }
+      const auto t = paired_test(ra->seeds.*figure, rb->seeds.*figure);
+      const int d = direction(t);
+      ++tests;
+      for_claim += d == way;
+      against += d == -way;
+      part += fmt::format("{}{} (lr {}) - {} (lr {}): {}", part.empty() ? "" : "; ", a,
+                          ra->setting.lr, b, rb->setting.lr, describe(t, scale, unit));
+    }
+    e.text += fmt::format("{}{}: {}.", e.text.empty() ? "" : " ", optimizer, part);
+  }
+  e.verdict = for_claim == tests              ? Verdict::supported
+              : for_claim == 0 && against > 0 ? Verdict::not_supported
+                                              : Verdict::mixed;
+  return e;
+}
+
 Claim converges_faster(const ComparisonSummary& s) {
   Claim c{"ReLU converges faster than sigmoid and tanh", "003, 002", kCompare};
-  const auto *relu = s.find("relu"), *tanh = s.find("tanh"), *sigmoid = s.find("sigmoid");
-  if (!relu || !tanh || !sigmoid) return missing(c, "relu, tanh or sigmoid not compared");
-  auto before = [](const ActivationSummary& a, const ActivationSummary& b) {
-    const double ea = a.epochs_to_target.value_or(1e9), eb = b.epochs_to_target.value_or(1e9);
-    return ea < eb || (ea == eb && a.first_acc > b.first_acc);
-  };
-  const int wins = before(*relu, *tanh) + before(*relu, *sigmoid);
-  c.verdict = wins == 2 ? Verdict::supported : wins == 0 ? Verdict::not_supported : Verdict::mixed;
-  c.evidence = fmt::format(
-      "Epochs to {} test accuracy: relu {}, tanh {}, sigmoid {}; test accuracy after one epoch: "
-      "relu {}, tanh {}, sigmoid {}.",
-      pct(s.target), epochs_text(*relu), epochs_text(*tanh), epochs_text(*sigmoid),
-      pct(relu->first_acc), pct(tanh->first_acc), pct(sigmoid->first_acc));
+  const auto e = compare_pairs(s, {{"relu", "tanh"}, {"relu", "sigmoid"}},
+                               &ActivationSummary::PerSeed::first_acc, +1, 100, " points");
+  if (e.missing) return missing(c, "relu, tanh or sigmoid not compared");
+  c.verdict = e.verdict;
+  c.evidence = "Test accuracy after the first epoch, paired by seed: " + e.text;
   return c;
 }
 
 Claim sparse(const ComparisonSummary& s) {
   Claim c{"ReLU gives sparse activations: many units output exactly zero", "002, 003", kCompare};
-  const auto *relu = s.find("relu"), *tanh = s.find("tanh"), *sigmoid = s.find("sigmoid");
-  if (!relu || !tanh || !sigmoid) return missing(c, "relu, tanh or sigmoid not compared");
-  const bool dense_others = tanh->sparsity < 0.01 && sigmoid->sparsity < 0.01;
-  c.verdict = relu->sparsity >= 0.3 && dense_others ? Verdict::supported
-              : relu->sparsity < 0.05               ? Verdict::not_supported
-                                                    : Verdict::mixed;
+  const auto e = compare_pairs(s, {{"relu", "tanh"}, {"relu", "sigmoid"}},
+                               &ActivationSummary::PerSeed::sparsity, +1, 100, " points");
+  const auto* relu = s.shared("relu");
+  if (e.missing || !relu) return missing(c, "relu, tanh or sigmoid not compared");
+  // "Many": at least 30% of the outputs at the shared setting; fewer than 5% is not sparse.
+  c.verdict = relu->sparsity < 0.05                                      ? Verdict::not_supported
+              : e.verdict == Verdict::supported && relu->sparsity >= 0.3 ? Verdict::supported
+                                                                         : Verdict::mixed;
   c.evidence = fmt::format(
-      "Zero outputs of the hidden layer in the last epoch: relu {}, tanh {}, sigmoid {}.",
-      pct(relu->sparsity), pct(tanh->sparsity), pct(sigmoid->sparsity));
+      "Zero outputs of the hidden layer in the last epoch: relu {} (median at {} {}). Paired by "
+      "seed: {}",
+      pct(relu->sparsity), s.shared_setting.optimizer, s.shared_setting.lr, e.text);
   return c;
 }
 
 Claim generalises(const ComparisonSummary& s) {
   Claim c{"Sparse representations improve generalisation (less overfitting)", "002, 003", kCompare};
-  const auto *relu = s.find("relu"), *tanh = s.find("tanh"), *sigmoid = s.find("sigmoid");
-  if (!relu || !tanh || !sigmoid) return missing(c, "relu, tanh or sigmoid not compared");
-  const int wins = (relu->generalisation_gap < tanh->generalisation_gap) +
-                   (relu->generalisation_gap < sigmoid->generalisation_gap);
-  c.verdict = wins == 2 ? Verdict::supported : wins == 0 ? Verdict::not_supported : Verdict::mixed;
-  c.evidence = fmt::format(
-      "Train minus test accuracy in the last epoch: relu {} ({} zero outputs), tanh {}, sigmoid "
-      "{}; final test accuracy relu {}, tanh {}, sigmoid {}.",
-      pct(relu->generalisation_gap), pct(relu->sparsity), pct(tanh->generalisation_gap),
-      pct(sigmoid->generalisation_gap), pct(relu->final_acc), pct(tanh->final_acc),
-      pct(sigmoid->final_acc));
+  const auto e = compare_pairs(s, {{"relu", "tanh"}, {"relu", "sigmoid"}},
+                               &ActivationSummary::PerSeed::gap, -1, 100, " points");
+  if (e.missing) return missing(c, "relu, tanh or sigmoid not compared");
+  c.verdict = e.verdict;
+  c.evidence =
+      "Train minus test accuracy in the last epoch (lower: less overfitting), paired by "
+      "seed: " +
+      e.text;
   return c;
 }
 
@@ -160,11 +194,40 @@ Claim can_die(const LabResults& r) {
   Claim c{"ReLU units can die: stuck at zero for every input, they stop learning", "002, 003, 004",
           kDying};
   if (r.dying_lr.empty() && r.dying_bias.empty()) return missing(c, "no dying-ReLU runs");
+  // A claim of existence: one run with dead units shows it; the count says how common.
+  std::size_t runs = 0, with_dead = 0;
+  for (const auto* study : {&r.dying_lr, &r.dying_bias}) {
+    for (const auto& run : *study) {
+      if (run.activation != "relu" || run.epochs.empty() || run.epochs.back().layers.empty()) {
+        continue;
+      }
+      ++runs;
+      with_dead += run.epochs.back().layers[0].dead > 0;
+    }
+  }
   const double worst = worst_dead(r, "relu");
   c.verdict = worst > 0 ? Verdict::supported : Verdict::not_supported;
   c.evidence = fmt::format(
-      "The most dead relu units in one run of the dying-ReLU study: {} of the hidden layer.",
-      pct(worst));
+      "A claim of existence: {} of {} relu runs of the dying-ReLU study ended with dead units; "
+      "the most, {} of the hidden layer.",
+      with_dead, runs, pct(worst));
+  return c;
+}
+
+// Dead relu units at `high` against `low` (rates or biases), paired by seed.
+Claim dies_more(Claim c, const DyingCell& low, const DyingCell& high, const std::string& what) {
+  const auto t = paired_test(high.dead_per_seed, low.dead_per_seed);
+  const int d = direction(t);
+  const bool none_died = t.pairs > 0 && high.dead_fraction == 0 && low.dead_fraction == 0 &&
+                         t.above == 0 && t.below == 0;
+  c.verdict = d > 0                ? Verdict::supported
+              : d < 0 || none_died ? Verdict::not_supported
+                                   : Verdict::mixed;
+  c.evidence = fmt::format(
+      "Dead relu units in the last epoch, median over {} seeds: {} {}; paired by seed: {}{}.",
+      t.pairs, what, pct(high.dead_fraction) + " against " + pct(low.dead_fraction),
+      describe(t, 100, " points"),
+      high.diverged > 0 ? fmt::format(" ({} of {} runs diverged)", high.diverged, high.runs) : "");
   return c;
 }
 
@@ -172,17 +235,10 @@ Claim dies_with_rate(const LabResults& r) {
   Claim c{"Dying is likelier with a high learning rate", "003", kDying};
   const auto& lrs = r.plan.dying_lrs;
   if (lrs.size() < 2) return missing(c, "fewer than two learning rates");
-  const auto low = dying_cell(r.dying_lr, "relu", lrs.front(), {});
-  const auto high = dying_cell(r.dying_lr, "relu", lrs.back(), {});
+  const auto low = dying_cell(r.dying_lr, "relu", lrs.front(), {}, r.plan.dying_seeds);
+  const auto high = dying_cell(r.dying_lr, "relu", lrs.back(), {}, r.plan.dying_seeds);
   if (!low.present || !high.present) return missing(c, "no relu runs at both rates");
-  c.verdict = high.dead_fraction > low.dead_fraction ? Verdict::supported
-              : high.diverged                        ? Verdict::mixed
-                                                     : Verdict::not_supported;
-  c.evidence =
-      fmt::format("Dead relu units after {} epochs of SGD: {} at lr {}, {} at lr {}{}.",
-                  r.plan.dying_epochs, pct(low.dead_fraction), lrs.front(), pct(high.dead_fraction),
-                  lrs.back(), high.diverged ? " (the high-rate run diverged)" : "");
-  return c;
+  return dies_more(c, low, high, fmt::format("lr {} against lr {}:", lrs.back(), lrs.front()));
 }
 
 Claim dies_with_bias(const LabResults& r) {
@@ -191,14 +247,11 @@ Claim dies_with_bias(const LabResults& r) {
   if (biases.size() < 2) return missing(c, "fewer than two biases");
   const double most_negative = *std::min_element(biases.begin(), biases.end());
   const double least_negative = *std::max_element(biases.begin(), biases.end());
-  const auto base = dying_cell(r.dying_bias, "relu", {}, least_negative);
-  const auto neg = dying_cell(r.dying_bias, "relu", {}, most_negative);
+  const auto base = dying_cell(r.dying_bias, "relu", {}, least_negative, r.plan.dying_seeds);
+  const auto neg = dying_cell(r.dying_bias, "relu", {}, most_negative, r.plan.dying_seeds);
   if (!base.present || !neg.present) return missing(c, "no relu runs at both biases");
-  c.verdict = neg.dead_fraction > base.dead_fraction ? Verdict::supported : Verdict::not_supported;
-  c.evidence = fmt::format("Dead relu units after {} epochs: {} with initial bias {}, {} with {}.",
-                           r.plan.dying_epochs, pct(base.dead_fraction), least_negative,
-                           pct(neg.dead_fraction), most_negative);
-  return c;
+  return dies_more(c, base, neg,
+                   fmt::format("initial bias {} against {}:", most_negative, least_negative));
 }
 
 Claim prevents_dying(const LabResults& r, const std::vector<std::string>& fixes,
@@ -223,7 +276,7 @@ Claim prevents_dying(const LabResults& r, const std::vector<std::string>& fixes,
     for (const auto& run : r.dying_lr) {
       if (run.activation != f || !run.diverged) continue;
       const auto relu_run = dying_cell(r.dying_lr, "relu", run.lr, {});
-      if (relu_run.present && !relu_run.diverged) {
+      if (relu_run.present && relu_run.diverged == 0) {
         diverged += fmt::format("{}{} at lr {}", diverged.empty() ? "" : ", ", f, run.lr);
       }
     }
@@ -249,21 +302,20 @@ Claim prevents_dying(const LabResults& r, const std::vector<std::string>& fixes,
 
 Claim zero_mean_speeds(const ComparisonSummary& s) {
   Claim c{"A mean activation closer to zero (Leaky ReLU, ELU) speeds up training", "003", kCompare};
-  const auto *relu = s.find("relu"), *leaky = s.find("leaky_relu"), *elu = s.find("elu");
-  if (!relu || !leaky || !elu) return missing(c, "relu, leaky_relu or elu not compared");
-  int closer = 0, faster = 0;
-  for (const auto* a : {leaky, elu}) {
-    closer += std::fabs(a->mean_activation) < std::fabs(relu->mean_activation);
-    faster += a->first_acc > relu->first_acc;
+  const auto e = compare_pairs(s, {{"leaky_relu", "relu"}, {"elu", "relu"}},
+                               &ActivationSummary::PerSeed::first_acc, +1, 100, " points");
+  const auto *relu = s.shared("relu"), *leaky = s.shared("leaky_relu"), *elu = s.shared("elu");
+  if (e.missing || !relu || !leaky || !elu) {
+    return missing(c, "relu, leaky_relu or elu not compared");
   }
-  c.verdict = closer == 2 && faster == 2 ? Verdict::supported
-              : faster == 0              ? Verdict::not_supported
-                                         : Verdict::mixed;
+  const bool closer = std::fabs(leaky->mean_activation) < std::fabs(relu->mean_activation) &&
+                      std::fabs(elu->mean_activation) < std::fabs(relu->mean_activation);
+  c.verdict = !closer && e.verdict == Verdict::supported ? Verdict::mixed : e.verdict;
   c.evidence = fmt::format(
-      "Mean hidden activation: relu {:+.3f}, leaky_relu {:+.3f}, elu {:+.3f}; test accuracy after "
-      "one epoch: relu {}, leaky_relu {}, elu {}.",
-      relu->mean_activation, leaky->mean_activation, elu->mean_activation, pct(relu->first_acc),
-      pct(leaky->first_acc), pct(elu->first_acc));
+      "Median mean hidden activation at {} {}: relu {:+.3f}, leaky_relu {:+.3f}, elu {:+.3f}. "
+      "Test accuracy after the first epoch, paired by seed: {}",
+      s.shared_setting.optimizer, s.shared_setting.lr, relu->mean_activation,
+      leaky->mean_activation, elu->mean_activation, e.text);
   return c;
 }
 
@@ -284,13 +336,11 @@ Claim elu_saturates() {
 Claim relu6_sparse_early(const ComparisonSummary& s) {
   Claim c{"ReLU6's cap encourages the model to learn sparse features earlier", "002, 003",
           kCompare};
-  const auto *relu = s.find("relu"), *relu6 = s.find("relu6");
-  if (!relu || !relu6) return missing(c, "relu or relu6 not compared");
-  const double d = relu6->first_sparsity - relu->first_sparsity;
-  c.verdict = d > 0.01 ? Verdict::supported : d < -0.01 ? Verdict::not_supported : Verdict::mixed;
-  c.evidence =
-      fmt::format("Zero outputs of the hidden layer in the first epoch: relu6 {}, relu {}.",
-                  pct(relu6->first_sparsity), pct(relu->first_sparsity));
+  const auto e = compare_pairs(s, {{"relu6", "relu"}}, &ActivationSummary::PerSeed::first_sparsity,
+                               +1, 100, " points");
+  if (e.missing) return missing(c, "relu or relu6 not compared");
+  c.verdict = e.verdict;
+  c.evidence = "Zero outputs of the hidden layer in the first epoch, paired by seed: " + e.text;
   return c;
 }
 

@@ -1,6 +1,7 @@
 #include "rectify/lab/jobs.hpp"
 
 #include <fmt/format.h>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "rectify/act/activation.hpp"
@@ -48,11 +49,11 @@ std::string Job::label() const {
   const auto& o = options;
   switch (study) {
     case Study::compare:
-      return fmt::format("compare {} seed {}", o.activation, o.seed);
+      return fmt::format("compare {} {} {} seed {}", o.activation, o.optimizer, o.lr, o.seed);
     case Study::dying_lr:
-      return fmt::format("dying {} lr {}", o.activation, o.lr);
+      return fmt::format("dying {} lr {} seed {}", o.activation, o.lr, o.seed);
     case Study::dying_bias:
-      return fmt::format("dying {} bias {}", o.activation, o.hidden_bias);
+      return fmt::format("dying {} bias {} seed {}", o.activation, o.hidden_bias, o.seed);
     case Study::depth:
       return fmt::format("depth {}", o.activation);
     case Study::cost:
@@ -67,6 +68,10 @@ double Job::weight() const {
   return study == Study::depth ? 2.0 * options.epochs + 0.1 : options.epochs;
 }
 
+std::size_t validation_images(const Job& job, std::size_t train_count) {
+  return static_cast<std::size_t>(std::llround(job.validation * static_cast<double>(train_count)));
+}
+
 std::vector<Job> plan_jobs(const LabPlan& plan) {
   std::vector<Job> jobs;
   const auto add = [&](Study study, train::TrainOptions o) {
@@ -75,28 +80,36 @@ std::vector<Job> plan_jobs(const LabPlan& plan) {
   };
   if (plan.studies.compare) {
     for (const auto& a : plan.activations) {
-      for (const auto seed : plan.seeds) {
-        auto o = base_options(plan, a);
-        o.seed = seed;
-        add(Study::compare, o);
+      for (const auto& rate : plan.rates) {
+        for (const auto seed : plan.seeds) {
+          auto o = base_options(plan, a);
+          o.optimizer = rate.optimizer;
+          o.lr = rate.lr;
+          o.seed = seed;
+          add(Study::compare, o)->validation = plan.validation;
+        }
       }
     }
   }
   if (plan.studies.dying) {
     // A learning-rate sweep, then negative initial biases at a safe rate.
     for (const auto& a : plan.dying_activations) {
-      for (const double lr : plan.dying_lrs) {
-        auto o = base_options(plan, a);
-        o.epochs = plan.dying_epochs;
-        o.lr = lr;
-        add(Study::dying_lr, o);
-      }
-      for (const double bias : plan.dying_biases) {
-        auto o = base_options(plan, a);
-        o.epochs = plan.dying_epochs;
-        o.lr = plan.dying_bias_lr;
-        o.hidden_bias = bias;
-        add(Study::dying_bias, o);
+      for (const auto seed : plan.dying_seeds) {
+        for (const double lr : plan.dying_lrs) {
+          auto o = base_options(plan, a);
+          o.epochs = plan.dying_epochs;
+          o.lr = lr;
+          o.seed = seed;
+          add(Study::dying_lr, o);
+        }
+        for (const double bias : plan.dying_biases) {
+          auto o = base_options(plan, a);
+          o.epochs = plan.dying_epochs;
+          o.lr = plan.dying_bias_lr;
+          o.hidden_bias = bias;
+          o.seed = seed;
+          add(Study::dying_bias, o);
+        }
       }
     }
   }
@@ -141,6 +154,7 @@ std::string job_config(const Job& job) {
     j["hidden_bias"] = o.hidden_bias;
     j["diagnostics"] = o.diagnostics;
     if (job.study == Study::depth) j["probe_batches"] = job.probe_batches;
+    if (job.validation > 0) j["validation"] = job.validation;
   }
   j["threads"] = job.threads;
   j["version"] = RECTIFY_VERSION;

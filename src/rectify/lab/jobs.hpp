@@ -20,6 +20,7 @@ struct Job {
   train::TrainOptions options;    // the run's (cost: only the activation is used)
   std::size_t probe_batches = 0;  // depth: batches through the untrained model
   double bench_seconds = 0;       // cost: per repetition of each measurement
+  double validation = 0;          // the fraction of the training images held out (hold_out)
   int threads = 1;                // results are reproducible for a seed and a thread count
 
   // "compare relu seed 1", "dying elu lr 0.5", "depth tanh", "cost gelu_tanh".
@@ -35,6 +36,9 @@ std::vector<Job> plan_jobs(const LabPlan& plan);
 // study, every training option that can change the result, the thread count and rectify's
 // version. (The data set is identified separately, by content: see run_record.hpp.)
 std::string job_config(const Job& job);
+
+// The images a job holds out of `train_count` for validation.
+std::size_t validation_images(const Job& job, std::size_t train_count);
 
 // Which shard runs job `index` of the plan: jobs are dealt out in turn, 1-based.
 inline std::size_t shard_of(std::size_t index, std::size_t shards) {

@@ -67,37 +67,104 @@ void claims_section(ReportWriter& w, const std::vector<Claim>& claims) {
   w.table({"claim", "verdict", "evidence", "section", "seeds"}, rows);
 }
 
+std::string spread_text(const Spread& s) {
+  if (s.count == 0) return "-";
+  return fmt::format("{} [{}, {}]", pct(s.median), pct(s.low), pct(s.high));
+}
+
+std::string setting_text(const RateSetting& s) {
+  return fmt::format("{} {}", s.optimizer, s.lr);
+}
+
 void comparison_section(ReportWriter& w, const LabResults& r) {
   const auto s = summarize(r);
   w.heading(2, "Activation comparison");
+  std::vector<std::string> settings;
+  for (const auto& rate : r.plan.rates) settings.push_back(setting_text(rate));
   w.paragraph(fmt::format(
-      "Each function trains the MLP for {} epochs with seeds {} at lr {}; figures are means "
-      "over the seeds. Convergence: the first epoch at which the test accuracy reaches {} (98% "
-      "of the median final accuracy).",
-      r.plan.epochs, fmt::join(r.plan.seeds, ", "), r.plan.lr, pct(s.target)));
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& a : s.rows) {
-    rows.push_back(
-        {a.activation, fmt::format("{} ± {:.1f}", pct(a.final_acc), 100 * a.final_acc_sd),
-         pct(a.first_acc),
-         a.epochs_to_target ? fmt::format("{:.1f}", *a.epochs_to_target) : "never", pct(a.sparsity),
-         pct(a.dead_fraction), fmt::format("{:+.3f}", a.mean_activation),
-         a.diverged ? fmt::format("{} of {}", a.diverged, a.runs) : ""});
+      "Every function trains the MLP for {} epochs at every setting of the sweep ({}; SGD with "
+      "momentum 0.9, constant rates) with seeds {}, on the training images less the last {:.0f}%, "
+      "which are held out for validation. A function's best rate for an optimizer is the one "
+      "with the highest median validation accuracy (never chosen on the test set). Figures are "
+      "medians over the seeds, with [lowest, highest]; a run that diverged counts as chance "
+      "accuracy (10%). Epochs to target: the first epoch at which the median test accuracy "
+      "reaches {} (98% of the median final accuracy at {}). The verdicts compare functions "
+      "paired by seed (the same seed gives the same initial weights and batches).",
+      r.plan.epochs, fmt::join(settings, ", "), fmt::join(r.plan.seeds, ", "),
+      100 * r.plan.validation, pct(s.target), setting_text(s.shared_setting)));
+  const auto row_of = [](const ActivationSummary& a, bool with_lr) {
+    std::vector<std::string> row = {a.activation};
+    if (with_lr) row.push_back(fmt::format("{}", a.setting.lr));
+    for (auto& cell :
+         {spread_text(a.final_acc), pct(a.first_acc),
+          a.epochs_to_target ? fmt::format("{:.0f}", *a.epochs_to_target) : "never",
+          pct(a.sparsity), pct(a.dead_fraction), fmt::format("{:+.3f}", a.mean_activation),
+          a.diverged ? fmt::format("{} of {}", a.diverged, a.runs) : std::string()}) {
+      row.push_back(cell);
+    }
+    return row;
+  };
+  const std::vector<std::string> columns = {"test accuracy", "after epoch 1", "epochs to target",
+                                            "zero outputs",  "dead units",    "mean activation",
+                                            "diverged"};
+  for (const auto& optimizer : s.optimizers) {
+    w.heading(3, fmt::format("Each function at its best rate: {}", optimizer));
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& a : r.plan.activations) {
+      if (const auto* best = s.best(a, optimizer)) rows.push_back(row_of(*best, true));
+    }
+    std::vector<std::string> header = {"function", "best lr"};
+    header.insert(header.end(), columns.begin(), columns.end());
+    w.table(header, rows);
   }
-  w.table({"function", "test accuracy", "after epoch 1", "epochs to target", "zero outputs",
-           "dead units", "mean activation", "diverged"},
-          rows);
-  Chart acc{.title = "Test accuracy per epoch", .x_label = "epoch", .y_label = "test accuracy"};
+  w.heading(3,
+            fmt::format("Every function at the shared rate: {}", setting_text(s.shared_setting)));
+  std::vector<std::vector<std::string>> shared_rows;
+  for (const auto& a : r.plan.activations) {
+    if (const auto* row = s.shared(a)) shared_rows.push_back(row_of(*row, false));
+  }
+  std::vector<std::string> header = {"function"};
+  header.insert(header.end(), columns.begin(), columns.end());
+  w.table(header, shared_rows);
+  w.heading(3, "The sweep: median validation accuracy");
+  std::vector<std::vector<std::string>> sweep_rows;
+  for (const auto& a : r.plan.activations) {
+    std::vector<std::string> row = {a};
+    for (const auto& rate : r.plan.rates) {
+      const auto* cell = s.find(a, rate);
+      const bool best = cell && s.best(a, rate.optimizer) == cell;
+      row.push_back(!cell ? "-" : pct(cell->val_acc.median) + (best ? " (best)" : ""));
+    }
+    sweep_rows.push_back(std::move(row));
+  }
+  std::vector<std::string> sweep_header = {"function"};
+  sweep_header.insert(sweep_header.end(), settings.begin(), settings.end());
+  w.table(sweep_header, sweep_rows);
+
+  const std::string first_optimizer = s.optimizers.empty() ? "" : s.optimizers.front();
+  Chart acc{.title = fmt::format("Test accuracy per epoch (median over seeds; {} at each "
+                                 "function's best rate)",
+                                 first_optimizer),
+            .x_label = "epoch",
+            .y_label = "test accuracy"};
   Chart sparsity{.title = "Zero hidden outputs per epoch",
                  .x_label = "epoch",
                  .y_label = "fraction of outputs = 0"};
   for (const auto& a : r.plan.activations) {
-    auto pick = [&](const Run& run) { return run.activation == a; };
-    acc.series.push_back(
-        per_epoch(r.comparison, a, pick, [](const auto& m) { return m.test_acc; }));
-    sparsity.series.push_back(per_epoch(r.comparison, a, pick, [](const auto& m) {
-      return first_layer(m, &diag::LayerStats::sparsity);
-    }));
+    const auto* best = s.best(a, first_optimizer);
+    if (!best) continue;
+    auto pick = [&](const Run& run) {
+      return run.activation == a && run.optimizer == best->setting.optimizer &&
+             run.lr == best->setting.lr;
+    };
+    const auto series = [&](const std::function<double(const train::EpochMetrics&)>& value) {
+      Series out{.name = a, .y = median_per_epoch(r.comparison, pick, value)};
+      for (std::size_t e = 0; e < out.y.size(); ++e) out.x.push_back(static_cast<double>(e + 1));
+      return out;
+    };
+    acc.series.push_back(series([](const auto& m) { return m.test_acc; }));
+    sparsity.series.push_back(
+        series([](const auto& m) { return first_layer(m, &diag::LayerStats::sparsity); }));
   }
   w.chart(acc, "comparison-accuracy");
   w.chart(sparsity, "comparison-sparsity");
@@ -206,11 +273,20 @@ void timing_section(ReportWriter& w, const LabResults& r) {
       "earlier runs of the same plan (OUT/runs), and this command took {:.0f} s.",
       r.seconds, r.threads, r.reused, r.wall_seconds));
   if (r.comparison.empty()) return;
+  const auto s = summarize(r);
   std::vector<std::vector<std::string>> rows;
-  for (const auto& a : summarize(r).rows) {
-    rows.push_back({a.activation, fmt::format("{:.2f}", a.seconds_per_epoch)});
+  for (const auto& a : r.plan.activations) {
+    double sum = 0;
+    int n = 0;
+    for (const auto& row : s.rows) {
+      if (row.activation == a && row.seconds_per_epoch > 0) {
+        sum += row.seconds_per_epoch;
+        ++n;
+      }
+    }
+    if (n > 0) rows.push_back({a, fmt::format("{:.2f}", sum / n)});
   }
-  w.table({"function", "s / epoch (comparison)"}, rows);
+  w.table({"function", "s / epoch (comparison, mean over its runs)"}, rows);
 }
 
 void cost_section(ReportWriter& w, const LabResults& r) {

@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <array>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "rectify/io/atomic_file.hpp"
 
@@ -68,15 +71,22 @@ std::string read_string(const Json& j, const char* key, const std::string& what)
 // Epoch records and layer statistics are written by the trainer's own JSON line (metrics.hpp),
 // so the fields have one definition. Values that are not finite go through as strings: the log
 // line writes them as null, which would read back as NaN and lose an infinity.
+// The figures of an epoch that may be NaN or infinite (val_*: when there is a validation set).
+constexpr std::array<std::pair<const char*, double train::EpochMetrics::*>, 6> kFigures = {{
+    {"train_loss", &train::EpochMetrics::train_loss},
+    {"train_acc", &train::EpochMetrics::train_acc},
+    {"test_loss", &train::EpochMetrics::test_loss},
+    {"test_acc", &train::EpochMetrics::test_acc},
+    {"val_loss", &train::EpochMetrics::val_loss},
+    {"val_acc", &train::EpochMetrics::val_acc},
+}};
+
 Json epochs_json(const std::vector<train::EpochMetrics>& epochs) {
   Json a = Json::array();
   for (const auto& m : epochs) {
     Json e = Json::parse(train::to_json(m));
-    for (const auto& [key, value] : {std::pair<const char*, double>{"train_loss", m.train_loss},
-                                     {"train_acc", m.train_acc},
-                                     {"test_loss", m.test_loss},
-                                     {"test_acc", m.test_acc}}) {
-      e[key] = number(value);
+    for (const auto& [key, member] : kFigures) {
+      if (e.contains(key)) e[key] = number(m.*member);
     }
     a.push_back(std::move(e));
   }
@@ -88,18 +98,15 @@ std::vector<train::EpochMetrics> read_epochs(const Json& a, const std::string& w
   std::vector<train::EpochMetrics> epochs;
   for (Json e : a) {
     if (!e.is_object()) fail(what, "an entry of \"epochs\" is not an object");
-    double values[4];
-    const char* keys[4] = {"train_loss", "train_acc", "test_loss", "test_acc"};
-    for (int k = 0; k < 4; ++k) {
-      values[k] = read_number(e, keys[k], what);
-      e[keys[k]] = 0.0;  // read above: the metrics parser takes only numbers
+    std::vector<std::pair<double train::EpochMetrics::*, double>> figures;
+    for (const auto& [key, member] : kFigures) {
+      if (!e.contains(key)) continue;  // the metrics parser says which are required
+      figures.emplace_back(member, read_number(e, key, what));
+      e[key] = 0.0;  // read above: the metrics parser takes only numbers
     }
     try {
       auto m = train::parse_metrics(e.dump());
-      m.train_loss = values[0];
-      m.train_acc = values[1];
-      m.test_loss = values[2];
-      m.test_acc = values[3];
+      for (const auto& [member, value] : figures) m.*member = value;
       epochs.push_back(std::move(m));
     } catch (const train::MetricsFormatError& x) {
       fail(what, x.what());

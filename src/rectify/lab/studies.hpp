@@ -26,22 +26,34 @@ struct StudySet {
 StudySet parse_studies(const std::string& list);
 std::string to_string(const StudySet& studies);
 
+// One optimizer at one learning rate (constant: no schedule hides differences in convergence).
+struct RateSetting {
+  std::string optimizer;  // "sgd" (with momentum 0.9) or "adam"
+  double lr = 0;
+  friend bool operator==(const RateSetting&, const RateSetting&) = default;
+};
+
 // How much to run: --quick (the embedded sample), the default, or --full.
 struct LabPlan {
   std::string size = "standard";  // "quick", "standard" or "full"
   StudySet studies;
-  std::vector<std::string> activations;  // the comparison study's functions
+  // The comparison: every function at every setting of the sweep with every seed, trained on
+  // the training images less the last `validation` fraction of them, on which each function's
+  // best rate per optimizer is chosen (never on the test set). `optimizer` at `lr` is the shared
+  // setting (one of the sweep's), at which every function is also compared.
+  std::vector<std::string> activations;
   std::vector<std::uint64_t> seeds;
   int epochs = 5;
-  // The comparison and depth studies: SGD with momentum, constant rate (no schedule hides
-  // differences in convergence speed).
+  std::vector<RateSetting> rates;
+  double validation = 1.0 / 6;  // 10000 of Fashion-MNIST's 60000
   std::string optimizer = "sgd";
   double lr = 0.01;
-  // Dying ReLU: the rates swept, the biases tried, the functions compared.
+  // Dying ReLU: the rates swept, the biases tried, the functions compared, with these seeds.
   std::vector<double> dying_lrs;
   std::vector<double> dying_biases;
   double dying_bias_lr = 0.01;
   std::vector<std::string> dying_activations;
+  std::vector<std::uint64_t> dying_seeds;
   int dying_epochs = 5;
   // Depth: the 10-layer "deep" model (make_deep_mlp) with these functions.
   std::vector<std::string> depth_activations;
@@ -49,10 +61,16 @@ struct LabPlan {
   double depth_lr = 0.01;  // deep nets diverge at the comparison's rate
   std::size_t depth_probe_batches = 10;
   double bench_seconds = 0.01;  // per repetition of each cost measurement
-  // One thread: these small models gain nothing from a second (the GEMMs are 64 rows), and a
-  // busy machine makes spinning OpenMP workers many times slower.
+  // Threads per run. One: these small models gain nothing from a second (the GEMMs are 64
+  // rows); the lab runs `jobs` runs side by side instead.
   int threads = 1;
+  // Runs side by side (each on one thread; the cost study runs alone afterwards). Not part of a
+  // run's key: a run gives the same bits whichever runs beside it.
+  int jobs = 1;
 };
+
+// Runs side by side by default: one per core the process may use.
+int default_jobs();
 
 // The plan for a size; std::invalid_argument for an unknown size.
 LabPlan make_plan(const std::string& size);
@@ -61,6 +79,7 @@ LabPlan make_plan(const std::string& size);
 struct Run {
   std::string activation;
   std::uint64_t seed = 0;
+  std::string optimizer = "sgd";
   double lr = 0, hidden_bias = 0;
   std::vector<train::EpochMetrics> epochs;  // those finished
   bool diverged = false;                    // the loss became NaN or infinite

@@ -1,6 +1,7 @@
 #include "rectify/train/metrics.hpp"
 
 #include <fmt/format.h>
+#include <cmath>
 #include <cstddef>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -9,7 +10,8 @@
 namespace rectify::train {
 namespace {
 
-enum class Need { required, optional };
+// optional: may be absent from a line; validation: written only when there was a validation set.
+enum class Need { required, optional, validation };
 
 // The record's fields in the order of a line: to_json writes every one, parse_metrics reads
 // every one. `field(key, member, need)`; M is EpochMetrics or const EpochMetrics.
@@ -20,6 +22,8 @@ void epoch_fields(M& m, const Field& field) {
   field("train_acc", m.train_acc, Need::required);
   field("test_loss", m.test_loss, Need::required);
   field("test_acc", m.test_acc, Need::required);
+  field("val_loss", m.val_loss, Need::validation);
+  field("val_acc", m.val_acc, Need::validation);
   field("seconds", m.seconds, Need::optional);
   field("images_per_s", m.images_per_s, Need::optional);
 }
@@ -84,7 +88,10 @@ std::string to_json(const EpochMetrics& m) {
   const auto write = [](nlohmann::ordered_json& object) {
     return [&object](const char* key, const auto& value, Need) { object[key] = value; };
   };
-  epoch_fields(m, write(j));
+  const bool validation = !std::isnan(m.val_acc);
+  epoch_fields(m, [&](const char* key, const auto& value, Need need) {
+    if (need != Need::validation || validation) j[key] = value;
+  });
   for (const auto& l : m.layers) {
     nlohmann::ordered_json layer;
     layer_fields(l, write(layer), [&layer](const char* key, double value) { layer[key] = value; });

@@ -3,6 +3,7 @@
 // once (metrics.cpp) for both directions.
 #pragma once
 
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -15,11 +16,15 @@ namespace rectify::train {
 struct EpochMetrics {
   int epoch = 0;
   double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0;
+  // On the validation images held out of the training set (data::hold_out); NaN without them.
+  double val_loss = std::numeric_limits<double>::quiet_NaN();
+  double val_acc = std::numeric_limits<double>::quiet_NaN();
   double seconds = 0, images_per_s = 0;  // the training loop only
   std::vector<diag::LayerStats> layers;  // one per activation layer, when diagnostics are on
 };
 
-// One JSON object on one line: epoch, train_loss, train_acc, test_loss, test_acc, seconds,
+// One JSON object on one line: epoch, train_loss, train_acc, test_loss, test_acc, val_loss and
+// val_acc (only when there is a validation set: val_acc is not NaN), seconds,
 // images_per_s and, when there are any, "layers" (name, units, dead, dead_fraction, died,
 // revived, sparsity, mean, std, grad_norm). NaN and infinities are written as null.
 std::string to_json(const EpochMetrics& m);

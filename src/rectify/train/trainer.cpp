@@ -262,8 +262,8 @@ RunState mid_epoch_state(const RunState& run, Model& m, int epoch, const std::mt
   return partial;
 }
 
-// The epoch's record: training loss and accuracy, test loss and accuracy, the time of the
-// training loop (over the batches this process ran), the probes' diagnostics.
+// The epoch's record: training loss and accuracy, test (and validation) loss and accuracy, the time
+// of the training loop (over the batches this process ran), the probes' diagnostics.
 EpochMetrics epoch_metrics(Model& m, const TrainOptions& o, const data::FashionMnist& data,
                            int epoch, const EpochSums& sums, std::size_t first_batch,
                            double seconds) {
@@ -280,6 +280,11 @@ EpochMetrics epoch_metrics(Model& m, const TrainOptions& o, const data::FashionM
       .test_acc = test.accuracy,
       .seconds = seconds,
       .images_per_s = static_cast<double>(images) / seconds};
+  if (data.validation.count > 0) {
+    const auto val = evaluate(m.net, o.model, data.validation, std::max<std::size_t>(o.batch, 64));
+    metrics.val_loss = val.loss;
+    metrics.val_acc = val.accuracy;
+  }
   for (auto* p : m.probes) metrics.layers.push_back(p->end_epoch());
   return metrics;
 }
