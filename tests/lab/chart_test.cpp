@@ -1,6 +1,7 @@
 // The SVG chart writer: one path per series, named and in data order; escaping; gaps; the
 // awkward ranges (one point, flat, huge, tiny, log); errors; byte-identical output.
 #include "rectify/lab/chart.hpp"
+#include "rectify/lab/report_writer.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -271,6 +272,35 @@ TEST(Chart, ManySeriesGetDistinctStyles) {
   ASSERT_EQ(paths.size(), 9u);
   EXPECT_EQ(attribute(paths[8], "stroke"), attribute(paths[0], "stroke"));
   EXPECT_NE(attribute(paths[8], "stroke-dasharray"), attribute(paths[0], "stroke-dasharray"));
+}
+
+}  // namespace
+}  // namespace rectify::lab
+
+namespace rectify::lab {
+namespace {
+
+TEST(ReportWriter, HtmlRendersCodeAlignsFiguresRightAndMarksVerdicts) {
+  ReportWriter w("t");
+  w.paragraph("Run `rectify lab --quick` <now> & `x` then ` alone");
+  w.table({"claim", "verdict", "figure"}, {{"ReLU is `cheap`", "supported", "80.2% [68.2%, 80.4%]"},
+                                           {"b", "not supported", "-0.5"},
+                                           {"c", "mixed", "never"}});
+  const std::string html = w.html(), md = w.markdown();
+  EXPECT_NE(html.find("Run <code>rectify lab --quick</code> &lt;now&gt; &amp; <code>x</code> "
+                      "then ` alone"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<td>ReLU is <code>cheap</code></td>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">80.2% [68.2%, 80.4%]</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">-0.5</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>never</td>"), std::string::npos);  // prose: left-aligned
+  EXPECT_NE(html.find("class=\"verdict yes\">&#x2714; supported"), std::string::npos);
+  EXPECT_NE(html.find("class=\"verdict no\">&#x2718; not supported"), std::string::npos);
+  EXPECT_NE(html.find("class=\"verdict mixed\">~ mixed"), std::string::npos);
+  // The Markdown keeps its own syntax.
+  EXPECT_NE(md.find("Run `rectify lab --quick` <now>"), std::string::npos);
+  EXPECT_NE(md.find("| ReLU is `cheap` | supported |"), std::string::npos);
 }
 
 }  // namespace

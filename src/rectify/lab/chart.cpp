@@ -373,10 +373,24 @@ Trace trace(const Series& s, bool log_y, const Axes& axes, const Box& plot) {
   return path.finish();
 }
 
+std::size_t style_of(const Series& s, std::size_t index) {
+  return s.style >= 0 ? static_cast<std::size_t>(s.style) : index;
+}
+
+std::string_view colour_of(const Series& s, std::size_t index) {
+  return kPalette[style_of(s, index) % kPalette.size()];
+}
+
 std::string stroke_dash(const Series& s, std::size_t index) {
   if (s.dashed) return R"( stroke-dasharray="7 4")";
-  if ((index / kPalette.size()) % 2 == 1) return R"( stroke-dasharray="2 3")";
-  return "";
+  switch ((style_of(s, index) / kPalette.size()) % 3) {
+    case 1:
+      return R"( stroke-dasharray="2 3")";
+    case 2:
+      return R"( stroke-dasharray="9 3 2 3")";
+    default:
+      return "";
+  }
 }
 
 std::size_t longest_label(const std::vector<Tick>& ticks) {
@@ -485,7 +499,7 @@ std::string render_svg(const Chart& chart) {
   // The series, in order, over the grid.
   for (std::size_t i = 0; i < chart.series.size(); ++i) {
     const auto& s = chart.series[i];
-    const auto colour = kPalette[i % kPalette.size()];
+    const auto colour = colour_of(s, i);
     const Trace t = trace(s, chart.log_y, axes, plot);
     svg += fmt::format(
         R"(<path class="series" data-name="{}" d="{}" fill="none" stroke="{}" stroke-width="2" )"
@@ -519,7 +533,7 @@ std::string render_svg(const Chart& chart) {
       const double y = plot.y0 + 10 + kLegendRow * static_cast<double>(i);
       svg += fmt::format(
           R"(<line x1="{:.2f}" y1="{:.2f}" x2="{:.2f}" y2="{:.2f}" stroke="{}" stroke-width="2"{}/>)",
-          lx, y, lx + 26, y, kPalette[i % kPalette.size()], stroke_dash(s, i));
+          lx, y, lx + 26, y, colour_of(s, i), stroke_dash(s, i));
       svg += fmt::format(R"(<text x="{:.2f}" y="{:.2f}">{}</text>)", lx + 32, y + 4,
                          escape_xml(shorten(s.name, max_chars)));
     }

@@ -15,6 +15,10 @@ struct Series {
   std::string name;          // legend text
   std::vector<double> x, y;  // same length; non-finite y values leave a gap in the line
   bool dashed = false;
+  // Colour and dash pattern by this number instead of the series' position (-1), so that one
+  // thing (the lab: one function) looks the same in every chart: 8 colours, then each again
+  // dotted and dash-dotted (readable printed in grey).
+  int style = -1;
 };
 
 struct Chart {

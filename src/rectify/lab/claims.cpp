@@ -372,6 +372,31 @@ std::string_view verdict_name(Verdict v) {
   return "?";
 }
 
+std::vector<Unjudged> unjudged_statements() {
+  const std::string not_yet = "not yet measured: the lab has no such study yet";
+  return {
+      {"Unbounded output: ReLU can produce very large outputs, potentially causing unstable "
+       "activations if weights aren't initialized properly",
+       "002, 004", not_yet + " (a deep ReLU MLP under He, Glorot and too-large initial weights)"},
+      {"He initialization suits ReLU", "004", not_yet + " (the same initialization study)"},
+      {"ReLU is most used in CNNs, and works there", "000, 003",
+       not_yet + " (the seeds' CNN: `rectify train --model cnn` trains it, the lab does not)"},
+      {"ReLU can be used in RNNs (nonlinearity='relu')", "003",
+       not_yet + " (`rectify train --model rnn` trains the ReLU RNN, the lab does not)"},
+      {"ELU decreases the vanishing gradient problem", "000",
+       "measured, not judged as a claim: ELU's gradient ratio is in the depth study's table"},
+      {"Sparse networks are faster than dense ones (fewer things to compute)", "003",
+       "not measurable here: rectify's kernels do the same work for a zero as for any value"},
+      {"ReLU is a good first choice, an excellent general-purpose activation", "000, 003",
+       "advice, not a testable statement; the comparison's tables show where relu ranks"},
+      {"Use cases: text classification, object detection, GANs, reinforcement learning; "
+       "ReLU6 in mobile and low-power models",
+       "002", "statements about practice, outside what Fashion-MNIST can show"},
+      {"Definitions: ReLU, its derivative, Leaky ReLU, PReLU, ELU, SELU, CReLU, ReLU6", "all",
+       "checked by the test suite against each function's scalar definition, not by the lab"},
+  };
+}
+
 std::vector<Claim> judge_claims(const LabResults& r) {
   const auto s = summarize(r);
   return {cheap(r),

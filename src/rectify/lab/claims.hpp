@@ -24,4 +24,10 @@ struct Claim {
 // Every claim, in a fixed order; the same list whatever the plan's size.
 std::vector<Claim> judge_claims(const LabResults& results);
 
+// A statement of the seeds the lab does not judge, and why.
+struct Unjudged {
+  std::string statement, source, reason;
+};
+std::vector<Unjudged> unjudged_statements();
+
 }  // namespace rectify::lab

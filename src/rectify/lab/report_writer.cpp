@@ -18,6 +18,41 @@ std::string markdown_cell(const std::string& text) {
   return out;
 }
 
+// Text as HTML: escaped, and Markdown's `code` spans as <code> (an unpaired backtick stays).
+std::string inline_html(const std::string& text) {
+  const std::string escaped = escape_xml(text);
+  std::string out;
+  std::size_t at = 0;
+  while (at < escaped.size()) {
+    const auto open = escaped.find('`', at);
+    const auto close = open == std::string::npos ? open : escaped.find('`', open + 1);
+    if (close == std::string::npos) {
+      out += escaped.substr(at);
+      break;
+    }
+    out += escaped.substr(at, open - at) + "<code>" + escaped.substr(open + 1, close - open - 1) +
+           "</code>";
+    at = close + 1;
+  }
+  return out;
+}
+
+// Figures are right-aligned, prose left: a cell is a figure when it is short and starts like a
+// number ("80.2% [68.2%, 80.4%]", "+0.614", "0.01", "-").
+bool is_figure(const std::string& cell) {
+  if (cell.empty() || cell.size() > 40) return false;
+  const char c = cell[0];
+  return (c >= '0' && c <= '9') || c == '+' || c == '-';
+}
+
+// The verdicts, marked by colour and by a sign that survives printing in grey.
+std::string cell_html(const std::string& cell) {
+  if (cell == "supported") return "<td class=\"verdict yes\">&#x2714; supported</td>";
+  if (cell == "not supported") return "<td class=\"verdict no\">&#x2718; not supported</td>";
+  if (cell == "mixed") return "<td class=\"verdict mixed\">~ mixed</td>";
+  return fmt::format("<td{}>{}</td>", is_figure(cell) ? " class=\"num\"" : "", inline_html(cell));
+}
+
 }  // namespace
 
 ReportWriter::ReportWriter(std::string title) : title_(std::move(title)) {
@@ -27,12 +62,12 @@ ReportWriter::ReportWriter(std::string title) : title_(std::move(title)) {
 
 void ReportWriter::heading(int level, const std::string& text) {
   md_ += fmt::format("{} {}\n\n", std::string(static_cast<std::size_t>(level), '#'), text);
-  body_ += fmt::format("<h{0}>{1}</h{0}>\n", level, escape_xml(text));
+  body_ += fmt::format("<h{0}>{1}</h{0}>\n", level, inline_html(text));
 }
 
 void ReportWriter::paragraph(const std::string& text) {
   md_ += fmt::format("{}\n\n", text);
-  body_ += fmt::format("<p>{}</p>\n", escape_xml(text));
+  body_ += fmt::format("<p>{}</p>\n", inline_html(text));
 }
 
 void ReportWriter::table(const std::vector<std::string>& header,
@@ -41,7 +76,7 @@ void ReportWriter::table(const std::vector<std::string>& header,
   body_ += "<table>\n<tr>";
   for (const auto& h : header) {
     md_ += fmt::format(" {} |", markdown_cell(h));
-    body_ += fmt::format("<th>{}</th>", escape_xml(h));
+    body_ += fmt::format("<th>{}</th>", inline_html(h));
   }
   md_ += "\n|";
   body_ += "</tr>\n";
@@ -52,7 +87,7 @@ void ReportWriter::table(const std::vector<std::string>& header,
     body_ += "<tr>";
     for (const auto& cell : row) {
       md_ += fmt::format(" {} |", markdown_cell(cell));
-      body_ += fmt::format("<td>{}</td>", escape_xml(cell));
+      body_ += cell_html(cell);
     }
     md_ += "\n";
     body_ += "</tr>\n";
@@ -73,8 +108,11 @@ std::string ReportWriter::html() const {
       "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
       "color:#222}\n"
       "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}\n"
-      "th,td{border:1px solid #ccc;padding:0.25em 0.6em;text-align:right}\n"
-      "th:first-child,td:first-child{text-align:left}\n"
+      "th,td{border:1px solid #ccc;padding:0.25em 0.6em;text-align:left;vertical-align:top}\n"
+      "td.num{text-align:right;white-space:nowrap}\n"
+      "td.verdict{font-weight:bold;white-space:nowrap}\n"
+      "td.yes{background:#dff0d8}td.no{background:#f2dede}td.mixed{background:#fcf8e3}\n"
+      "code{font-family:ui-monospace,monospace;background:#f4f4f4;padding:0 0.2em}\n"
       "figure{margin:1em 0}\n";
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

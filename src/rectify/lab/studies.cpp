@@ -34,7 +34,8 @@ std::string duration_text(double s) {
 }
 
 // Counts the steps of the plan so progress can say "[ 3/40]", and estimates the time left from
-// the jobs run so far (reused ones take no time), weighted by their epochs.
+// the wall time of the runs done so far (reused ones take none, and runs side by side share it),
+// weighted by their epochs.
 class Steps {
  public:
   Steps(const std::vector<const Job*>& jobs, const LabProgress& progress) : progress_(progress) {
@@ -45,14 +46,17 @@ class Steps {
     ++done_;
     weight_left_ -= job.weight();
     if (ran) {
-      ran_seconds_ += seconds;
+      if (ran_weight_ == 0)
+        first_ran_ = Clock::now() - std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(seconds));
       ran_weight_ += job.weight();
     }
     if (!progress_) return;
     std::string when = ran ? fmt::format("{:.1f} s", seconds) : "reused";
     if (ran_weight_ > 0 && done_ < total_) {
-      when += fmt::format("; about {} left",
-                          duration_text(ran_seconds_ / ran_weight_ * std::max(weight_left_, 0.0)));
+      const double per_weight = seconds_since(first_ran_) / ran_weight_;
+      when +=
+          fmt::format("; about {} left", duration_text(per_weight * std::max(weight_left_, 0.0)));
     }
     progress_(fmt::format("[{:>3}/{}] {}: {} ({})", done_, total_, job.label(), what, when));
   }
@@ -60,7 +64,8 @@ class Steps {
  private:
   const LabProgress& progress_;
   std::size_t total_ = 0, done_ = 0;
-  double weight_left_ = 0, ran_weight_ = 0, ran_seconds_ = 0;
+  double weight_left_ = 0, ran_weight_ = 0;
+  Clock::time_point first_ran_;  // when the first run that ran began
 };
 
 // Trains, keeping every finished epoch; a run that diverges keeps the epochs before it.
@@ -245,7 +250,7 @@ LabPlan make_plan(const std::string& size) {
     p.activations = seeds_functions;
     p.seeds = {1, 2, 3, 4, 5};
     p.epochs = 3;
-    p.rates = {{"sgd", 0.01},    {"sgd", 0.03},   {"sgd", 0.1},
+    p.rates = {{"sgd", 0.003},   {"sgd", 0.01},   {"sgd", 0.03},
                {"adam", 0.0003}, {"adam", 0.001}, {"adam", 0.003}};
     p.dying_seeds = {1, 2, 3, 4, 5};
     p.dying_lrs = {0.01, 0.1, 0.5};

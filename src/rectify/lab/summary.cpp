@@ -14,26 +14,6 @@ double mean(const std::vector<double>& v) {
 
 }  // namespace
 
-std::vector<double> mean_per_epoch(const std::vector<Run>& runs,
-                                   const std::function<bool(const Run&)>& pick,
-                                   const std::function<double(const train::EpochMetrics&)>& value) {
-  std::vector<double> sum;
-  std::vector<int> count;
-  for (const auto& run : runs) {
-    if (!pick(run)) continue;
-    for (std::size_t e = 0; e < run.epochs.size(); ++e) {
-      if (sum.size() <= e) {
-        sum.resize(e + 1, 0.0);
-        count.resize(e + 1, 0);
-      }
-      sum[e] += value(run.epochs[e]);
-      ++count[e];
-    }
-  }
-  for (std::size_t e = 0; e < sum.size(); ++e) sum[e] /= count[e];
-  return sum;
-}
-
 std::vector<double> median_per_epoch(
     const std::vector<Run>& runs, const std::function<bool(const Run&)>& pick,
     const std::function<double(const train::EpochMetrics&)>& value) {

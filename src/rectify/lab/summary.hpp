@@ -54,11 +54,8 @@ struct ComparisonSummary {
 
 ComparisonSummary summarize(const LabResults& r);
 
-// value(epoch) averaged per epoch over the runs `pick` accepts (those that reached that epoch).
-std::vector<double> mean_per_epoch(const std::vector<Run>& runs,
-                                   const std::function<bool(const Run&)>& pick,
-                                   const std::function<double(const train::EpochMetrics&)>& value);
-// The same, medians.
+// value(epoch) per epoch: the median over the runs `pick` accepts (those that reached that
+// epoch).
 std::vector<double> median_per_epoch(
     const std::vector<Run>& runs, const std::function<bool(const Run&)>& pick,
     const std::function<double(const train::EpochMetrics&)>& value);
