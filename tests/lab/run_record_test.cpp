@@ -42,7 +42,9 @@ TEST(Jobs, ThePlanIsEveryStudyInOrderAndShardsSplitItExactly) {
   const std::size_t expected = plan.activations.size() * plan.rates.size() * plan.seeds.size() +
                                plan.dying_activations.size() * plan.dying_seeds.size() *
                                    (plan.dying_lrs.size() + plan.dying_biases.size()) +
-                               plan.depth_activations.size() + plan.activations.size();
+                               plan.depth_activations.size() +
+      plan.init_activations.size() * plan.init_settings.size() * plan.dying_seeds.size() +
+      plan.activations.size();
   ASSERT_EQ(jobs.size(), expected);
   EXPECT_EQ(jobs.front().study, Study::compare);
   EXPECT_EQ(jobs.back().study, Study::cost);
@@ -85,10 +87,10 @@ TEST(Jobs, TheKeyChangesWithEveryOptionThatChangesTheResult) {
 }
 
 TEST(Jobs, StudiesParseAndRefuseUnknownNames) {
-  EXPECT_EQ(parse_studies("compare,dying,depth,cost"), StudySet{});
+  EXPECT_EQ(parse_studies("compare,dying,depth,init,cost"), StudySet{});
   const auto s = parse_studies("dying");
   EXPECT_TRUE(s.dying);
-  EXPECT_FALSE(s.compare || s.depth || s.cost);
+  EXPECT_FALSE(s.compare || s.depth || s.init || s.cost);
   EXPECT_EQ(to_string(parse_studies("cost,compare")), "compare,cost");
   for (const char* bad : {"", "compare,", "dead", "compare,,dying", "Compare"}) {
     EXPECT_THROW(parse_studies(bad), std::invalid_argument) << bad;

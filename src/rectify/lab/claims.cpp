@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "rectify/act/reference.hpp"
 #include "rectify/act/registry.hpp"
@@ -16,6 +17,7 @@ namespace {
 constexpr const char* kCompare = "Activation comparison";
 constexpr const char* kDying = "Dying ReLU";
 constexpr const char* kDepth = "Depth and vanishing gradients";
+constexpr const char* kInit = "Initialization and unbounded outputs";
 constexpr const char* kCost = "Cost";
 constexpr const char* kProps = "Properties";
 
@@ -187,6 +189,97 @@ Claim no_vanishing(const LabResults& r) {
       "Gradient norm at the first hidden layer over that at the last, 10-layer MLP at "
       "initialisation: relu {:.3g}, tanh {:.3g}, sigmoid {:.3g}.",
       rr, rt, rs);
+  return c;
+}
+
+// Per seed (the plan's dying seeds), a figure of the init study's runs of (activation, label).
+std::vector<double> init_figure(const LabResults& r, const std::string& activation,
+                                const std::string& label,
+                                const std::function<double(const InitRun&)>& figure) {
+  std::vector<double> out(r.plan.dying_seeds.size(), NAN);
+  for (const auto& run : r.init) {
+    if (run.activation != activation || run.init_label != label) continue;
+    const auto at = std::find(r.plan.dying_seeds.begin(), r.plan.dying_seeds.end(), run.seed);
+    if (at != r.plan.dying_seeds.end())
+      out[static_cast<std::size_t>(at - r.plan.dying_seeds.begin())] = figure(run);
+  }
+  return out;
+}
+
+double last_std(const InitRun& run) {
+  return run.at_init.empty() ? NAN : run.at_init.back().stddev;
+}
+
+// How much the outputs' spread grows from the first hidden layer to the last, at initialization.
+double growth(const InitRun& run) {
+  if (run.at_init.size() < 2 || !(run.at_init.front().stddev > 0)) return NAN;
+  return run.at_init.back().stddev / run.at_init.front().stddev;
+}
+
+std::size_t diverged_runs(const LabResults& r, const std::string& activation,
+                          const std::string& label) {
+  std::size_t n = 0;
+  for (const auto& run : r.init)
+    n += run.activation == activation && run.init_label == label && run.diverged;
+  return n;
+}
+
+Claim unbounded(const LabResults& r) {
+  Claim c{
+      "Unbounded output: ReLU can produce very large outputs, potentially causing unstable "
+      "activations if weights aren't initialized properly",
+      "002, 004", kInit};
+  const auto he = init_figure(r, "relu", "He", last_std);
+  const auto big = init_figure(r, "relu", "He x3", last_std);
+  const auto capped = init_figure(r, "relu6", "He x3", last_std);
+  if (spread(he).count == 0 || spread(big).count == 0) {
+    return missing(c, "relu under He and under He x3 not both run");
+  }
+  const auto t = paired_test(big, he);
+  const double g = spread(init_figure(r, "relu", "He x3", growth)).median;
+  const auto cap = spread(capped);
+  const bool grows = direction(t) > 0 && g > 10;
+  // relu6's outputs lie in [0, 6]: their spread cannot pass 3, whatever the weights.
+  const bool contrast = cap.count == 0 || cap.high <= 3;
+  c.verdict = grows && contrast  ? Verdict::supported
+              : direction(t) < 0 ? Verdict::not_supported
+                                 : Verdict::mixed;
+  c.evidence = fmt::format(
+      "Spread (std) of the last hidden layer's outputs of the untrained 10-layer MLP, weights 3x "
+      "He's against He's: relu {:.3g} against {:.3g} (median), paired by seed {}; it grows x{:.3g} "
+      "from the first hidden layer to the last (under He: x{:.3g}).{} Training under He x3: {} of "
+      "{} relu runs diverged.",
+      spread(big).median, spread(he).median, describe(t, 1, ""), g,
+      spread(init_figure(r, "relu", "He", growth)).median,
+      cap.count == 0 ? std::string()
+                     : fmt::format(" relu6, capped at 6, under He x3: {:.3g} at most.", cap.high),
+      diverged_runs(r, "relu", "He x3"), spread(big).count);
+  return c;
+}
+
+Claim he_suits_relu(const LabResults& r) {
+  Claim c{"He initialization suits ReLU: it keeps the signal's scale through depth", "004", kInit};
+  // Distance of the first-to-last growth from 1, on a log scale: 0 when the scale is kept.
+  const auto off = [](const InitRun& run) { return std::fabs(std::log(growth(run))); };
+  const auto he = init_figure(r, "relu", "He", off);
+  const auto glorot = init_figure(r, "relu", "Glorot", off);
+  if (spread(he).count == 0 || spread(glorot).count == 0) {
+    return missing(c, "relu under He and under Glorot not both run");
+  }
+  const auto t = paired_test(he, glorot);
+  const int d = direction(t);
+  c.verdict = d < 0 ? Verdict::supported : d > 0 ? Verdict::not_supported : Verdict::mixed;
+  const auto acc = [](const InitRun& run) {
+    return run.training.empty() ? NAN : run.training.front().test_acc;
+  };
+  c.evidence = fmt::format(
+      "Growth of the outputs' spread from the first hidden layer to the last, untrained 10-layer "
+      "MLP: x{:.3g} under He, x{:.3g} under Glorot (medians); |log growth| He minus Glorot, paired "
+      "by seed: {}. Test accuracy after one epoch: {} under He, {} under Glorot.",
+      spread(init_figure(r, "relu", "He", growth)).median,
+      spread(init_figure(r, "relu", "Glorot", growth)).median, describe(t, 1, ""),
+      pct(spread(init_figure(r, "relu", "He", acc)).median),
+      pct(spread(init_figure(r, "relu", "Glorot", acc)).median));
   return c;
 }
 
@@ -375,10 +468,6 @@ std::string_view verdict_name(Verdict v) {
 std::vector<Unjudged> unjudged_statements() {
   const std::string not_yet = "not yet measured: the lab has no such study yet";
   return {
-      {"Unbounded output: ReLU can produce very large outputs, potentially causing unstable "
-       "activations if weights aren't initialized properly",
-       "002, 004", not_yet + " (a deep ReLU MLP under He, Glorot and too-large initial weights)"},
-      {"He initialization suits ReLU", "004", not_yet + " (the same initialization study)"},
       {"ReLU is most used in CNNs, and works there", "000, 003",
        not_yet + " (the seeds' CNN: `rectify train --model cnn` trains it, the lab does not)"},
       {"ReLU can be used in RNNs (nonlinearity='relu')", "003",
@@ -404,6 +493,8 @@ std::vector<Claim> judge_claims(const LabResults& r) {
           sparse(s),
           generalises(s),
           no_vanishing(r),
+          unbounded(r),
+          he_suits_relu(r),
           can_die(r),
           dies_with_rate(r),
           dies_with_bias(r),

@@ -23,6 +23,8 @@ std::string_view study_name(Study s) {
       return "dying_bias";
     case Study::depth:
       return "depth";
+    case Study::init:
+      return "init";
     case Study::cost:
       return "cost";
   }
@@ -56,6 +58,8 @@ std::string Job::label() const {
       return fmt::format("dying {} bias {} seed {}", o.activation, o.hidden_bias, o.seed);
     case Study::depth:
       return fmt::format("depth {}", o.activation);
+    case Study::init:
+      return fmt::format("init {} {} seed {}", o.activation, init_label, o.seed);
     case Study::cost:
       return fmt::format("cost {}", o.activation);
   }
@@ -65,7 +69,8 @@ std::string Job::label() const {
 double Job::weight() const {
   if (study == Study::cost) return 0.05;
   // The deep model has nine hidden layers of 128 against the MLP's one: about twice the work.
-  return study == Study::depth ? 2.0 * options.epochs + 0.1 : options.epochs;
+  const bool deep = study == Study::depth || study == Study::init;
+  return deep ? 2.0 * options.epochs + 0.1 : options.epochs;
 }
 
 std::size_t validation_images(const Job& job, std::size_t train_count) {
@@ -122,6 +127,24 @@ std::vector<Job> plan_jobs(const LabPlan& plan) {
       add(Study::depth, o)->probe_batches = plan.depth_probe_batches;
     }
   }
+  if (plan.studies.init) {
+    for (const auto& a : plan.init_activations) {
+      for (const auto& setting : plan.init_settings) {
+        for (const auto seed : plan.dying_seeds) {
+          auto o = base_options(plan, a);
+          o.model = "deep";
+          o.lr = plan.depth_lr;
+          o.epochs = plan.init_epochs;
+          o.seed = seed;
+          o.init = setting.init;
+          o.init_scale = setting.scale;
+          auto* job = add(Study::init, o);
+          job->probe_batches = plan.depth_probe_batches;
+          job->init_label = setting.label;
+        }
+      }
+    }
+  }
   if (plan.studies.cost) {
     for (const auto& a : plan.activations) {
       add(Study::cost, base_options(plan, a))->bench_seconds = plan.bench_seconds;
@@ -153,7 +176,11 @@ std::string job_config(const Job& job) {
     j["dropout"] = o.dropout;
     j["hidden_bias"] = o.hidden_bias;
     j["diagnostics"] = o.diagnostics;
-    if (job.study == Study::depth) j["probe_batches"] = job.probe_batches;
+    if (job.study == Study::depth || job.study == Study::init) {
+      j["probe_batches"] = job.probe_batches;
+    }
+    if (!o.init.empty()) j["init"] = o.init;
+    if (o.init_scale != 1) j["init_scale"] = o.init_scale;
     if (job.validation > 0) j["validation"] = job.validation;
   }
   j["threads"] = job.threads;

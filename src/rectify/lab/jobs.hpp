@@ -13,7 +13,7 @@
 
 namespace rectify::lab {
 
-enum class Study { compare, dying_lr, dying_bias, depth, cost };
+enum class Study { compare, dying_lr, dying_bias, depth, init, cost };
 
 struct Job {
   Study study = Study::compare;
@@ -21,6 +21,7 @@ struct Job {
   std::size_t probe_batches = 0;  // depth: batches through the untrained model
   double bench_seconds = 0;       // cost: per repetition of each measurement
   double validation = 0;          // the fraction of the training images held out (hold_out)
+  std::string init_label;         // init: the setting's name in the report
   int threads = 1;                // results are reproducible for a seed and a thread count
 
   // "compare relu seed 1", "dying elu lr 0.5", "depth tanh", "cost gelu_tanh".

@@ -321,6 +321,65 @@ void timing_section(ReportWriter& w, const LabResults& r) {
   w.table({"function", "s / epoch (comparison, mean over its runs)"}, rows);
 }
 
+void init_section(ReportWriter& w, const LabResults& r) {
+  w.heading(2, "Initialization and unbounded outputs");
+  std::vector<std::string> settings;
+  for (const auto& st : r.plan.init_settings) {
+    settings.push_back(fmt::format("{} ({}{})", st.label, st.init,
+                                   st.scale != 1 ? fmt::format(", weights x{}", st.scale) : ""));
+  }
+  w.paragraph(fmt::format(
+      "The 10-layer MLP with {} under each initializer of the hidden layers: {}; seeds {}. The "
+      "spread (standard deviation) of each hidden layer's outputs over {} batches of the untrained "
+      "model, then {} epoch(s) of SGD at lr {}. Medians over the seeds.",
+      fmt::join(r.plan.init_activations, " and "), fmt::join(settings, ", "),
+      fmt::join(r.plan.dying_seeds, ", "), r.plan.depth_probe_batches, r.plan.init_epochs,
+      r.plan.depth_lr));
+  Chart spread_chart{
+      .title = "Spread of each hidden layer's outputs, untrained (median over seeds)",
+      .x_label = "hidden layer",
+      .y_label = "std of the outputs",
+      .log_y = true};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& a : r.plan.init_activations) {
+    for (const auto& st : r.plan.init_settings) {
+      std::vector<std::vector<double>> per_layer;
+      std::vector<double> acc;
+      std::size_t runs = 0, diverged = 0;
+      for (const auto& run : r.init) {
+        if (run.activation != a || run.init_label != st.label) continue;
+        ++runs;
+        diverged += run.diverged;
+        acc.push_back(run.training.empty() || run.diverged ? kChanceAccuracy
+                                                           : run.training.back().test_acc);
+        for (std::size_t l = 0; l < run.at_init.size(); ++l) {
+          if (per_layer.size() <= l) per_layer.resize(l + 1);
+          per_layer[l].push_back(run.at_init[l].stddev);
+        }
+      }
+      if (runs == 0) continue;
+      Series series{.name = fmt::format("{} {}", a, st.label),
+                    .dashed = st.label != r.plan.init_settings.front().label,
+                    .style = function_style(a)};
+      for (std::size_t l = 0; l < per_layer.size(); ++l) {
+        series.x.push_back(static_cast<double>(l + 1));
+        series.y.push_back(spread(per_layer[l]).median);
+      }
+      const auto at = [&](std::size_t l) {
+        return l < series.y.size() ? fmt::format("{:.3g}", series.y[l]) : std::string("-");
+      };
+      rows.push_back({a, st.label, at(0), at(per_layer.size() / 2),
+                      per_layer.empty() ? "-" : at(per_layer.size() - 1), spread_text(spread(acc)),
+                      diverged ? fmt::format("{} of {}", diverged, runs) : std::string()});
+      spread_chart.series.push_back(std::move(series));
+    }
+  }
+  w.table({"function", "initializer", "std, layer 1", "std, middle layer", "std, last layer",
+           "test accuracy", "diverged"},
+          rows);
+  w.chart(spread_chart, "init-spread");
+}
+
 void cost_section(ReportWriter& w, const LabResults& r) {
   w.heading(2, "Cost");
   w.paragraph(fmt::format(
@@ -380,6 +439,7 @@ ReportFiles write_report(const LabResults& results, const std::vector<Claim>& cl
   if (!results.comparison.empty()) anchor_section(w, results);
   dying_section(w, results);
   depth_section(w, results);
+  if (!results.init.empty()) init_section(w, results);
   properties_section(w, results);
   timing_section(w, results);  // the measured times last: the sections above are reproducible
   if (!results.cost.empty()) cost_section(w, results);

@@ -92,7 +92,8 @@ JobResult execute(const Job& job, const data::FashionMnist& data,
       train_into(x, job.options, data, stop);
       break;
     case Study::depth:
-      // Gradient norms per layer of a deep MLP, untrained and after training.
+    case Study::init:
+      // Per layer of a deep MLP, untrained and after training: gradient norms, outputs.
       x.at_init = train::probe_untrained(job.options, data.train, job.probe_batches);
       train_into(x, job.options, data, stop);
       break;
@@ -121,8 +122,8 @@ std::string summary(const Job& job, const JobResult& x) {
   if (x.epochs.empty()) return "diverged in the first epoch";
   const auto& last = x.epochs.back();
   std::string s = fmt::format("test acc {:.3f} after {} epochs", last.test_acc, last.epoch);
-  if (job.study == Study::depth) {
-    s += fmt::format(", gradient norms of {} layers", last.layers.size());
+  if (job.study == Study::depth || job.study == Study::init) {
+    s += fmt::format(", {} layers probed", last.layers.size());
   } else if (!last.layers.empty()) {
     s += fmt::format(", {} of {} units dead", last.layers[0].dead, last.layers[0].units);
   }
@@ -166,6 +167,14 @@ LabResults assemble(const LabPlan& plan, const std::vector<Job>& jobs,
         r.depth.push_back(DepthRun{
             .activation = job.options.activation, .at_init = x.at_init, .training = x.epochs});
         break;
+      case Study::init:
+        r.init.push_back(InitRun{.activation = job.options.activation,
+                                 .init_label = job.init_label,
+                                 .seed = job.options.seed,
+                                 .at_init = x.at_init,
+                                 .training = x.epochs,
+                                 .diverged = x.diverged});
+        break;
       case Study::cost:
         r.cost.push_back(CostRow{.activation = job.options.activation,
                                  .forward_ns = x.forward_ns,
@@ -186,7 +195,7 @@ LabResults assemble(const LabPlan& plan, const std::vector<Job>& jobs,
 }  // namespace
 
 StudySet parse_studies(const std::string& list) {
-  StudySet s{.compare = false, .dying = false, .depth = false, .cost = false};
+  StudySet s{.compare = false, .dying = false, .depth = false, .init = false, .cost = false};
   std::size_t at = 0;
   while (at <= list.size()) {
     const auto comma = std::min(list.find(',', at), list.size());
@@ -194,11 +203,12 @@ StudySet parse_studies(const std::string& list) {
     bool* flag = name == "compare" ? &s.compare
                  : name == "dying" ? &s.dying
                  : name == "depth" ? &s.depth
+                 : name == "init"  ? &s.init
                  : name == "cost"  ? &s.cost
                                    : nullptr;
     if (flag == nullptr) {
       throw std::invalid_argument(
-          fmt::format("unknown study '{}'; known: compare, dying, depth, cost", name));
+          fmt::format("unknown study '{}'; known: compare, dying, depth, init, cost", name));
     }
     *flag = true;
     at = comma + 1;
@@ -211,6 +221,7 @@ std::string to_string(const StudySet& s) {
   if (s.compare) names.emplace_back("compare");
   if (s.dying) names.emplace_back("dying");
   if (s.depth) names.emplace_back("depth");
+  if (s.init) names.emplace_back("init");
   if (s.cost) names.emplace_back("cost");
   return fmt::format("{}", fmt::join(names, ","));
 }
@@ -229,6 +240,10 @@ LabPlan make_plan(const std::string& size) {
   p.size = size;
   p.dying_activations = {"relu", "leaky_relu", "elu", "prelu"};
   p.depth_activations = {"relu", "leaky_relu", "elu", "selu", "tanh", "sigmoid"};
+  // relu6's cap as the contrast to relu's unbounded output; weights 3x He's as too large.
+  p.init_activations = {"relu", "relu6"};
+  p.init_settings = {
+      {"He", "he_normal", 1}, {"Glorot", "glorot_uniform", 1}, {"He x3", "he_normal", 3}};
   const std::vector<std::string> seeds_functions = {"relu", "leaky_relu", "prelu",    "elu",
                                                     "selu", "celu",       "relu6",    "crelu",
                                                     "tanh", "sigmoid",    "gelu_erf", "silu"};

@@ -18,7 +18,7 @@ namespace rectify::lab {
 
 // Which studies a plan runs (`rectify lab --studies compare,dying,depth,cost`).
 struct StudySet {
-  bool compare = true, dying = true, depth = true, cost = true;
+  bool compare = true, dying = true, depth = true, init = true, cost = true;
   friend bool operator==(const StudySet&, const StudySet&) = default;
 };
 
@@ -60,6 +60,16 @@ struct LabPlan {
   int depth_epochs = 1;
   double depth_lr = 0.01;  // deep nets diverge at the comparison's rate
   std::size_t depth_probe_batches = 10;
+  // Initialization: the deep model with these functions under each initializer (a name for the
+  // report, the initializer, a factor on the weights), with dying_seeds, for init_epochs at
+  // depth_lr; the output of each layer at initialization and whether training stays finite.
+  struct InitSetting {
+    std::string label, init;
+    double scale = 1;
+  };
+  std::vector<std::string> init_activations;
+  std::vector<InitSetting> init_settings;
+  int init_epochs = 1;
   double bench_seconds = 0.01;  // per repetition of each cost measurement
   // Threads per run. One: these small models gain nothing from a second (the GEMMs are 64
   // rows); the lab runs `jobs` runs side by side instead.
@@ -92,6 +102,14 @@ struct DepthRun {
   std::vector<train::EpochMetrics> training;  // after each epoch
 };
 
+struct InitRun {
+  std::string activation, init_label;
+  std::uint64_t seed = 0;
+  std::vector<diag::LayerStats> at_init;      // per hidden layer: outputs' mean, std, ...
+  std::vector<train::EpochMetrics> training;  // the epochs finished
+  bool diverged = false;
+};
+
 struct CostRow {
   std::string activation;
   double forward_ns = 0, backward_ns = 0;  // per element, one thread, 64K floats in cache
@@ -105,6 +123,7 @@ struct LabResults {
   std::vector<Run> dying_lr;    // activation x rate
   std::vector<Run> dying_bias;  // activation x bias
   std::vector<DepthRun> depth;
+  std::vector<InitRun> init;
   std::vector<CostRow> cost;
   std::string simd_target;  // of the machines that ran the jobs ("AVX2", "AVX2, AVX3")
   int threads = 1;

@@ -46,6 +46,17 @@ void check_options(const TrainOptions& o) {
   check_range("max_grad_norm", o.max_grad_norm, 0.0, kHuge);
   check_range("dropout", o.dropout, 0.0, 0.99);
   check_range("hidden_bias", o.hidden_bias, -kHuge, kHuge);
+  check_range("init_scale", o.init_scale, 1e-3, 1e3);
+  if (!o.init.empty()) parse_init(o.init);
+}
+
+Init parse_init(std::string_view name) {
+  for (const Init i :
+       {Init::he_normal, Init::he_uniform, Init::lecun_normal, Init::glorot_uniform}) {
+    if (init_name(i) == name) return i;
+  }
+  throw std::invalid_argument(fmt::format(
+      "unknown init '{}'; known: he_normal, he_uniform, lecun_normal, glorot_uniform", name));
 }
 
 }  // namespace rectify::train

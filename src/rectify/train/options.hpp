@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "rectify/act/registry.hpp"
 
 namespace rectify::train {
 
@@ -26,6 +29,11 @@ struct TrainOptions {
   double dropout = 0;  // probability, before the last Linear of mlp and cnn (AlphaDropout for selu)
   // Initial bias of every layer followed by an activation (the dying-ReLU study sets it < 0).
   double hidden_bias = 0;
+  // The initializer of the weights of every layer followed by an activation: empty for each
+  // function's default (registry), else he_normal, he_uniform, lecun_normal or glorot_uniform;
+  // and a factor on those weights (> 1: too large, the lab's initialization study).
+  std::string init;
+  double init_scale = 1;
   // Per activation layer and epoch: dead units, sparsity, mean, gradient norm (diag/).
   bool diagnostics = true;
   std::string save;  // checkpoint written after every epoch (empty: none)
@@ -42,5 +50,8 @@ inline constexpr std::size_t kMaxBatch = std::size_t{1} << 20;
 // 1048576"), or an unknown model, activation, optimizer or schedule. train() calls it, the
 // checkpoint reader calls it on what a file holds, and the CLI before it opens any file.
 void check_options(const TrainOptions& options);
+
+// "he_normal" -> Init::he_normal; std::invalid_argument naming the known ones.
+Init parse_init(std::string_view name);
 
 }  // namespace rectify::train

@@ -12,6 +12,7 @@
 
 #include "rectify/data/batch.hpp"
 #include "rectify/nn/dropout.hpp"
+#include "rectify/nn/init.hpp"
 #include "rectify/nn/loss.hpp"
 #include "rectify/train/checkpoint.hpp"
 #include "rectify/train/finite_check.hpp"
@@ -68,12 +69,22 @@ nn::Sequential build_model(const TrainOptions& o) {
   std::mt19937_64 rng(o.seed);
   nn::Sequential model =
       make_model(o.model, Activation::parse(o.activation), rng, o.identity_init, o.dropout);
-  if (o.hidden_bias != 0) {
-    for (const auto& layer : model.layers()) {
-      if (layer->probes().empty()) continue;  // only the layers an activation follows
-      for (const auto& p : layer->params()) {
-        if (p.name.ends_with(".bias")) p.value->fill(static_cast<float>(o.hidden_bias));
+  const Activation activation = Activation::parse(o.activation);
+  for (const auto& layer : model.layers()) {
+    if (layer->probes().empty()) continue;  // only the layers an activation follows
+    for (const auto& p : layer->params()) {
+      if (p.name.ends_with(".bias") && o.hidden_bias != 0) {
+        p.value->fill(static_cast<float>(o.hidden_bias));
       }
+      if (!p.name.ends_with(".weight") || (o.init.empty() && o.init_scale == 1)) continue;
+      // Drawn again (after the model's own draws, from the same generator) with the chosen
+      // initializer: fan_out rows of fan_in (a Conv2d's kernels count in fan_in).
+      const std::size_t fan_out = p.value->shape()[0];
+      const std::size_t fan_in = p.value->shape().size() / fan_out;
+      const std::optional<Init> init =
+          o.init.empty() ? std::nullopt : std::optional<Init>(parse_init(o.init));
+      nn::init_weights(p.value->span(), fan_in, fan_out, &activation, rng, init);
+      for (float& w : p.value->span()) w *= static_cast<float>(o.init_scale);
     }
   }
   return model;
