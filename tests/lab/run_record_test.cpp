@@ -39,10 +39,11 @@ void write(const fs::path& p, const std::string& text) {
 TEST(Jobs, ThePlanIsEveryStudyInOrderAndShardsSplitItExactly) {
   const auto plan = make_plan("quick");
   const auto jobs = plan_jobs(plan);
-  const std::size_t expected = plan.activations.size() * plan.rates.size() * plan.seeds.size() +
-                               plan.dying_activations.size() * plan.dying_seeds.size() *
-                                   (plan.dying_lrs.size() + plan.dying_biases.size()) +
-                               plan.depth_activations.size() +
+  const std::size_t expected =
+      plan.activations.size() * plan.rates.size() * plan.seeds.size() +
+      plan.dying_activations.size() * plan.dying_seeds.size() *
+          (plan.dying_lrs.size() + plan.dying_biases.size()) +
+      plan.depth_activations.size() +
       plan.init_activations.size() * plan.init_settings.size() * plan.dying_seeds.size() +
       plan.activations.size();
   ASSERT_EQ(jobs.size(), expected);
