@@ -117,7 +117,8 @@ Action add_lab(CLI::App& app) {
                   "Runs side by side, each on one thread (default: one per core with --threads "
                   "1; the cost study always runs alone)")
       ->check(CLI::Range(1, kMaxThreads));
-  cmd->add_option("--studies", args->studies, "Which studies to run: compare, dying, depth, init, cost")
+  cmd->add_option("--studies", args->studies,
+                  "Which studies to run: compare, dying, depth, init, cost")
       ->capture_default_str()
       ->check(read_by(lab::parse_studies, "LIST"));
   auto* shard = cmd->add_option("--shard", args->shard,
