@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "rectify/data/dataset.hpp"
+#include "rectify/lab/studies.hpp"
 #include "rectify/nn/activation_layer.hpp"
 #include "rectify/nn/conv2d.hpp"
 #include "rectify/nn/linear.hpp"
@@ -18,6 +20,7 @@
 #include "rectify/nn/maxpool2d.hpp"
 #include "rectify/nn/rnn.hpp"
 #include "rectify/rectify.hpp"
+#include "rectify/train/metrics.hpp"
 #include "rectify/train/models.hpp"
 
 namespace rectify {
@@ -186,6 +189,41 @@ TEST(Concurrency, KernelsAndLayersOnSeveralThreadsGiveTheSingleThreadBits) {
     EXPECT_EQ(std::memcmp(alone[j].data(), together[j].data(), alone[j].size() * sizeof(float)), 0)
         << all[j].name << ": different bits when run beside other threads";
   }
+}
+
+// The lab's runs side by side (OpenMP's threads, one run each): every record the same as when
+// the runs take turns.
+TEST(Concurrency, LabRunsSideBySideGiveTheBitsOfRunsInTurn) {
+  auto data = data::load_fashion_mnist_sample();
+  for (auto* set : {&data.train, &data.test}) {
+    const std::size_t n = set == &data.train ? 192 : 64;
+    set->images.resize(n * set->rows * set->cols);
+    set->labels.resize(n);
+    set->count = n;
+  }
+  auto plan = lab::make_plan("quick");
+  plan.studies = lab::parse_studies("compare,dying");
+  plan.activations = {"relu", "elu"};
+  plan.seeds = {1, 2};
+  plan.rates = {{"sgd", 0.01}, {"adam", 0.001}};
+  plan.dying_activations = {"relu"};
+  plan.dying_seeds = {1};
+  plan.epochs = plan.dying_epochs = 1;
+  plan.jobs = 1;
+  const auto in_turn = lab::run_lab(plan, data);
+  plan.jobs = 3;
+  const auto side_by_side = lab::run_lab(plan, data);
+  ASSERT_EQ(in_turn.comparison.size(), side_by_side.comparison.size());
+  for (std::size_t i = 0; i < in_turn.comparison.size(); ++i) {
+    const auto &a = in_turn.comparison[i].epochs, &b = side_by_side.comparison[i].epochs;
+    ASSERT_EQ(a.size(), b.size());
+    const auto untimed = [](train::EpochMetrics m) {
+      m.seconds = m.images_per_s = 0;
+      return train::to_json(m);  // losses, accuracies and diagnostics, to the last digit
+    };
+    for (std::size_t e = 0; e < a.size(); ++e) EXPECT_EQ(untimed(a[e]), untimed(b[e])) << i;
+  }
+  EXPECT_EQ(in_turn.dying_lr.size(), side_by_side.dying_lr.size());
 }
 
 }  // namespace

@@ -38,7 +38,8 @@ void header(ReportWriter& w, const LabResults& r, const std::string& command) {
   w.paragraph(fmt::format(
       "`{}`: {} plan on {} ({} training and {} test images); SIMD target {}, {} thread(s). "
       "Every training run uses the seeds' MLP (784-128-10) unless the section says otherwise, "
-      "batch 64, SGD with momentum 0.9 at a constant rate, the same seeds for every function, "
+      "batch 64, constant learning rates (SGD with momentum 0.9, or Adam where a section says so), "
+      "the same seeds for every function, "
       "and each function's default initializer. Times are at the end (Timing, Cost): they vary "
       "from run to run, everything before them does not.",
       command, r.plan.size, r.data_source, r.train_count, r.test_count, r.simd_target, r.threads));
@@ -138,9 +139,7 @@ void comparison_section(ReportWriter& w, const LabResults& r) {
   w.table(sweep_header, sweep_rows);
 
   const std::string first_optimizer = s.optimizers.empty() ? "" : s.optimizers.front();
-  Chart acc{.title = fmt::format("Test accuracy per epoch (median over seeds; {} at each "
-                                 "function's best rate)",
-                                 first_optimizer),
+  Chart acc{.title = fmt::format("Test accuracy, {} at the best rate (median)", first_optimizer),
             .x_label = "epoch",
             .y_label = "test accuracy"};
   Chart sparsity{.title = "Zero hidden outputs per epoch",
@@ -225,15 +224,11 @@ void dying_section(ReportWriter& w, const LabResults& r) {
     rows.push_back(row);
   }
   w.table(header, rows);
-  Chart by_lr{.title =
-                  "Dead hidden units in the last epoch against learning rate (median over "
-                  "seeds)",
+  Chart by_lr{.title = "Dead units in the last epoch against learning rate",
               .x_label = "learning rate (log10)",
               .y_label = "dead fraction",
               .y_min = 0.0};
-  Chart by_bias{.title =
-                    "Dead hidden units in the last epoch against initial bias (median over "
-                    "seeds)",
+  Chart by_bias{.title = "Dead units in the last epoch against initial bias",
                 .x_label = "initial hidden bias",
                 .y_label = "dead fraction",
                 .y_min = 0.0};
@@ -335,11 +330,10 @@ void init_section(ReportWriter& w, const LabResults& r) {
       fmt::join(r.plan.init_activations, " and "), fmt::join(settings, ", "),
       fmt::join(r.plan.dying_seeds, ", "), r.plan.depth_probe_batches, r.plan.init_epochs,
       r.plan.depth_lr));
-  Chart spread_chart{
-      .title = "Spread of each hidden layer's outputs, untrained (median over seeds)",
-      .x_label = "hidden layer",
-      .y_label = "std of the outputs",
-      .log_y = true};
+  Chart spread_chart{.title = "Spread of the outputs per hidden layer, untrained",
+                     .x_label = "hidden layer",
+                     .y_label = "std of the outputs",
+                     .log_y = true};
   std::vector<std::vector<std::string>> rows;
   for (const auto& a : r.plan.init_activations) {
     for (const auto& st : r.plan.init_settings) {
@@ -358,9 +352,10 @@ void init_section(ReportWriter& w, const LabResults& r) {
         }
       }
       if (runs == 0) continue;
+      // The function's colour; solid, dotted, dash-dotted by initializer.
+      const auto setting = static_cast<int>(&st - r.plan.init_settings.data());
       Series series{.name = fmt::format("{} {}", a, st.label),
-                    .dashed = st.label != r.plan.init_settings.front().label,
-                    .style = function_style(a)};
+                    .style = function_style(a) % 8 + 8 * (setting % 3)};
       for (std::size_t l = 0; l < per_layer.size(); ++l) {
         series.x.push_back(static_cast<double>(l + 1));
         series.y.push_back(spread(per_layer[l]).median);

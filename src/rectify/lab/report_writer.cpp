@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace rectify::lab {
 namespace {
 
@@ -37,12 +39,17 @@ std::string inline_html(const std::string& text) {
   return out;
 }
 
-// Figures are right-aligned, prose left: a cell is a figure when it is short and starts like a
-// number ("80.2% [68.2%, 80.4%]", "+0.614", "0.01", "-").
+// Figures are right-aligned, prose left: a cell is a figure when it starts like a number and has
+// few letters ("80.2% [68.2%, 80.4%]", "+0.614", "0.0% dead, 68.6% zero", "000, 002"), not a
+// formula ("1 / (1 + exp(-x))") or a name that starts with a digit ("2 Conv layers ...").
 bool is_figure(const std::string& cell) {
-  if (cell.empty() || cell.size() > 40) return false;
+  if (cell.empty() || cell.size() > 40 || cell.find('/') != std::string::npos) return false;
   const char c = cell[0];
-  return (c >= '0' && c <= '9') || c == '+' || c == '-';
+  if (!((c >= '0' && c <= '9') || c == '+' || c == '-')) return false;
+  const auto letters = std::count_if(cell.begin(), cell.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+  });
+  return letters <= 16;
 }
 
 // The verdicts, marked by colour and by a sign that survives printing in grey.
@@ -107,7 +114,8 @@ std::string ReportWriter::html() const {
   constexpr const char* kStyle =
       "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
       "color:#222}\n"
-      "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}\n"
+      "table{border-collapse:collapse;margin:1em 0;font-size:0.9em;display:block;"
+      "overflow-x:auto}\n"
       "th,td{border:1px solid #ccc;padding:0.25em 0.6em;text-align:left;vertical-align:top}\n"
       "td.num{text-align:right;white-space:nowrap}\n"
       "td.verdict{font-weight:bold;white-space:nowrap}\n"
