@@ -45,7 +45,8 @@ TEST(Jobs, ThePlanIsEveryStudyInOrderAndShardsSplitItExactly) {
           (plan.dying_lrs.size() + plan.dying_biases.size()) +
       plan.depth_activations.size() +
       plan.init_activations.size() * plan.init_settings.size() * plan.dying_seeds.size() +
-      plan.activations.size();
+      plan.cnn_activations.size() * plan.dying_seeds.size() +
+      plan.rnn_settings.size() * plan.dying_seeds.size() + plan.activations.size();
   ASSERT_EQ(jobs.size(), expected);
   EXPECT_EQ(jobs.front().study, Study::compare);
   EXPECT_EQ(jobs.back().study, Study::cost);
@@ -88,10 +89,10 @@ TEST(Jobs, TheKeyChangesWithEveryOptionThatChangesTheResult) {
 }
 
 TEST(Jobs, StudiesParseAndRefuseUnknownNames) {
-  EXPECT_EQ(parse_studies("compare,dying,depth,init,cost"), StudySet{});
+  EXPECT_EQ(parse_studies("compare,dying,depth,init,cnn,rnn,cost"), StudySet{});
   const auto s = parse_studies("dying");
   EXPECT_TRUE(s.dying);
-  EXPECT_FALSE(s.compare || s.depth || s.init || s.cost);
+  EXPECT_FALSE(s.compare || s.depth || s.init || s.cnn || s.rnn || s.cost);
   EXPECT_EQ(to_string(parse_studies("cost,compare")), "compare,cost");
   for (const char* bad : {"", "compare,", "dead", "compare,,dying", "Compare"}) {
     EXPECT_THROW(parse_studies(bad), std::invalid_argument) << bad;

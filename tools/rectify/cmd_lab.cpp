@@ -92,7 +92,7 @@ Action add_lab(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "lab", "The main job: train, measure and judge the seeds' claims; writes a report");
   struct Args {
-    std::string data, out = "lab-report", shard, studies = "compare,dying,depth,init,cost";
+    std::string data, out = "lab-report", shard, studies = "compare,dying,depth,init,cnn,rnn,cost";
     std::vector<std::string> merge;
     bool quick = false, full = false;
     int threads = 1, jobs = 0;
@@ -118,7 +118,7 @@ Action add_lab(CLI::App& app) {
                   "1; the cost study always runs alone)")
       ->check(CLI::Range(1, kMaxThreads));
   cmd->add_option("--studies", args->studies,
-                  "Which studies to run: compare, dying, depth, init, cost")
+                  "Which studies to run: compare, dying, depth, init, cnn, rnn, cost")
       ->capture_default_str()
       ->check(read_by(lab::parse_studies, "LIST"));
   auto* shard = cmd->add_option("--shard", args->shard,

@@ -140,4 +140,11 @@ FashionMnist hold_out(const FashionMnist& data, std::size_t count) {
   return out;
 }
 
+FashionMnist first_training_images(const FashionMnist& data, std::size_t count) {
+  if (count >= data.train.count) return data;
+  auto out = hold_out(data, data.train.count - count);
+  out.validation = {};
+  return out;
+}
+
 }  // namespace rectify::data

@@ -47,6 +47,9 @@ struct FashionMnist {
 // test set unchanged. std::invalid_argument unless 0 <= count < the training images.
 FashionMnist hold_out(const FashionMnist& data, std::size_t count);
 
+// The first `count` training images (all of them when there are fewer); the test set unchanged.
+FashionMnist first_training_images(const FashionMnist& data, std::size_t count);
+
 // Where Debian's dataset-fashion-mnist package installs the full data set (gzipped IDX).
 inline constexpr std::string_view kDebianFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 inline constexpr std::string_view kEmbeddedSampleSource =

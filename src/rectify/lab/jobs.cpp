@@ -25,6 +25,10 @@ std::string_view study_name(Study s) {
       return "depth";
     case Study::init:
       return "init";
+    case Study::cnn:
+      return "cnn";
+    case Study::rnn:
+      return "rnn";
     case Study::cost:
       return "cost";
   }
@@ -60,6 +64,10 @@ std::string Job::label() const {
       return fmt::format("depth {}", o.activation);
     case Study::init:
       return fmt::format("init {} {} seed {}", o.activation, init_label, o.seed);
+    case Study::cnn:
+      return fmt::format("cnn {} seed {}", o.activation, o.seed);
+    case Study::rnn:
+      return fmt::format("rnn {} {} seed {}", o.activation, init_label, o.seed);
     case Study::cost:
       return fmt::format("cost {}", o.activation);
   }
@@ -70,6 +78,11 @@ double Job::weight() const {
   if (study == Study::cost) return 0.05;
   // The deep model has nine hidden layers of 128 against the MLP's one: about twice the work.
   const bool deep = study == Study::depth || study == Study::init;
+  // Per epoch, against the MLP's 50000 images: the CNN costs about 40 times as much per image,
+  // the RNN about 4 times.
+  const double images = train_images > 0 ? static_cast<double>(train_images) / 50000 : 1.2;
+  if (study == Study::cnn) return 40 * images * options.epochs;
+  if (study == Study::rnn) return 4 * images * options.epochs;
   return deep ? 2.0 * options.epochs + 0.1 : options.epochs;
 }
 
@@ -145,6 +158,32 @@ std::vector<Job> plan_jobs(const LabPlan& plan) {
       }
     }
   }
+  if (plan.studies.cnn) {
+    for (const auto& a : plan.cnn_activations) {
+      for (const auto seed : plan.dying_seeds) {
+        auto o = base_options(plan, a);
+        o.model = "cnn";
+        o.epochs = plan.model_epochs;
+        o.seed = seed;
+        add(Study::cnn, o)->train_images = plan.model_images;
+      }
+    }
+  }
+  if (plan.studies.rnn) {
+    for (const auto& setting : plan.rnn_settings) {
+      for (const auto seed : plan.dying_seeds) {
+        auto o = base_options(plan, "relu");
+        o.model = "rnn";
+        o.epochs = plan.model_epochs;
+        o.seed = seed;
+        o.identity_init = setting.identity_init;
+        o.max_grad_norm = setting.max_grad_norm;
+        auto* job = add(Study::rnn, o);
+        job->train_images = plan.model_images;
+        job->init_label = setting.label;
+      }
+    }
+  }
   if (plan.studies.cost) {
     for (const auto& a : plan.activations) {
       add(Study::cost, base_options(plan, a))->bench_seconds = plan.bench_seconds;
@@ -180,6 +219,7 @@ std::string job_config(const Job& job) {
       j["probe_batches"] = job.probe_batches;
     }
     if (!o.init.empty()) j["init"] = o.init;
+    if (job.train_images > 0) j["train_images"] = job.train_images;
     if (o.init_scale != 1) j["init_scale"] = o.init_scale;
     if (job.validation > 0) j["validation"] = job.validation;
   }

@@ -13,7 +13,7 @@
 
 namespace rectify::lab {
 
-enum class Study { compare, dying_lr, dying_bias, depth, init, cost };
+enum class Study { compare, dying_lr, dying_bias, depth, init, cnn, rnn, cost };
 
 struct Job {
   Study study = Study::compare;
@@ -21,7 +21,8 @@ struct Job {
   std::size_t probe_batches = 0;  // depth: batches through the untrained model
   double bench_seconds = 0;       // cost: per repetition of each measurement
   double validation = 0;          // the fraction of the training images held out (hold_out)
-  std::string init_label;         // init: the setting's name in the report
+  std::string init_label;         // init and rnn: the setting's name in the report
+  std::size_t train_images = 0;   // train on the first this many training images (0: all)
   int threads = 1;                // results are reproducible for a seed and a thread count
 
   // "compare relu seed 1", "dying elu lr 0.5", "depth tanh", "cost gelu_tanh".

@@ -375,6 +375,98 @@ void init_section(ReportWriter& w, const LabResults& r) {
   w.chart(spread_chart, "init-spread");
 }
 
+// Per function (or setting) of a study of runs: test accuracy, and per activation layer the
+// dead units (a Conv2d's: its filters) and zero outputs in the last epoch, medians over seeds.
+void runs_table(
+    ReportWriter& w, const std::vector<Run>& runs,
+    const std::vector<std::pair<std::string, std::function<bool(const Run&)>>>& groups) {
+  std::vector<std::string> layers;
+  for (const auto& run : runs) {
+    if (!run.epochs.empty() && run.epochs.back().layers.size() > layers.size()) {
+      layers.clear();
+      for (const auto& l : run.epochs.back().layers) layers.push_back(l.layer);
+    }
+  }
+  std::vector<std::string> header = {"", "test accuracy"};
+  for (const auto& l : layers) header.push_back(fmt::format("{}: dead, zero outputs", l));
+  header.push_back("diverged");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, pick] : groups) {
+    std::vector<double> acc;
+    std::vector<std::vector<double>> dead(layers.size()), zero(layers.size());
+    std::size_t n = 0, diverged = 0;
+    for (const auto& run : runs) {
+      if (!pick(run)) continue;
+      ++n;
+      diverged += run.diverged;
+      acc.push_back(run.diverged || run.epochs.empty() ? kChanceAccuracy
+                                                       : run.epochs.back().test_acc);
+      if (run.diverged || run.epochs.empty()) continue;
+      const auto& ls = run.epochs.back().layers;
+      for (std::size_t l = 0; l < std::min(ls.size(), layers.size()); ++l) {
+        dead[l].push_back(ls[l].dead_fraction());
+        zero[l].push_back(ls[l].sparsity);
+      }
+    }
+    if (n == 0) continue;
+    std::vector<std::string> row = {name, spread_text(spread(acc))};
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      row.push_back(dead[l].empty() ? "-"
+                                    : fmt::format("{} dead, {} zero", pct(spread(dead[l]).median),
+                                                  pct(spread(zero[l]).median)));
+    }
+    row.push_back(diverged ? fmt::format("{} of {}", diverged, n) : std::string());
+    rows.push_back(std::move(row));
+  }
+  w.table(header, rows);
+}
+
+std::string images_text(const LabPlan& p) {
+  return p.model_images > 0 ? fmt::format("the first {} training images", p.model_images)
+                            : std::string("every training image");
+}
+
+void cnn_section(ReportWriter& w, const LabResults& r) {
+  w.heading(2, "ReLU in the seeds' CNN");
+  w.paragraph(fmt::format(
+      "The seeds' CNN (`rectify train --model cnn`: two 3x3 convolutions of 32 and 64 filters, "
+      "each followed by the function and 2x2 max pooling, then 128 units and the classifier) with "
+      "{}, seeds {}: {} epoch(s) of SGD with momentum at lr {} on {}. A dead filter: an output "
+      "channel whose every output had zero derivative over the epoch. Medians over the seeds.",
+      fmt::join(r.plan.cnn_activations, ", "), fmt::join(r.plan.dying_seeds, ", "),
+      r.plan.model_epochs, r.plan.lr, images_text(r.plan)));
+  std::vector<std::pair<std::string, std::function<bool(const Run&)>>> groups;
+  for (const auto& a : r.plan.cnn_activations) {
+    groups.emplace_back(a, [a](const Run& run) { return run.activation == a; });
+  }
+  runs_table(w, r.cnn, groups);
+}
+
+void rnn_section(ReportWriter& w, const LabResults& r) {
+  w.heading(2, "ReLU in an RNN");
+  std::vector<std::string> settings;
+  for (const auto& st : r.plan.rnn_settings) {
+    settings.push_back(fmt::format(
+        "{} ({} recurrent weights, {})", st.label,
+        st.identity_init ? "identity" : "PyTorch's uniform",
+        st.max_grad_norm > 0 ? fmt::format("gradients clipped to norm {}", st.max_grad_norm)
+                             : std::string("no clipping")));
+  }
+  w.paragraph(fmt::format(
+      "The ReLU RNN (`rectify train --model rnn`: the 28 rows of an image as 28 steps, 128 units, "
+      "as `nn.RNN(nonlinearity='relu')`) under each setting: {}; seeds {}, {} epoch(s) of SGD "
+      "with momentum at lr {} on {}. A run that exploded (its loss or weights became infinite "
+      "or NaN) counts as chance accuracy.",
+      fmt::join(settings, "; "), fmt::join(r.plan.dying_seeds, ", "), r.plan.model_epochs,
+      r.plan.lr, images_text(r.plan)));
+  std::vector<std::pair<std::string, std::function<bool(const Run&)>>> groups;
+  for (const auto& st : r.plan.rnn_settings) {
+    groups.emplace_back(st.label,
+                        [label = st.label](const Run& run) { return run.setting == label; });
+  }
+  runs_table(w, r.rnn, groups);
+}
+
 void cost_section(ReportWriter& w, const LabResults& r) {
   w.heading(2, "Cost");
   w.paragraph(fmt::format(
@@ -435,6 +527,8 @@ ReportFiles write_report(const LabResults& results, const std::vector<Claim>& cl
   dying_section(w, results);
   depth_section(w, results);
   if (!results.init.empty()) init_section(w, results);
+  if (!results.cnn.empty()) cnn_section(w, results);
+  if (!results.rnn.empty()) rnn_section(w, results);
   properties_section(w, results);
   timing_section(w, results);  // the measured times last: the sections above are reproducible
   if (!results.cost.empty()) cost_section(w, results);

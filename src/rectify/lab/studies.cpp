@@ -89,6 +89,8 @@ JobResult execute(const Job& job, const data::FashionMnist& data,
     case Study::compare:
     case Study::dying_lr:
     case Study::dying_bias:
+    case Study::cnn:
+    case Study::rnn:
       train_into(x, job.options, data, stop);
       break;
     case Study::depth:
@@ -167,6 +169,13 @@ LabResults assemble(const LabPlan& plan, const std::vector<Job>& jobs,
         r.depth.push_back(DepthRun{
             .activation = job.options.activation, .at_init = x.at_init, .training = x.epochs});
         break;
+      case Study::cnn:
+        r.cnn.push_back(run_of(job, x));
+        break;
+      case Study::rnn:
+        r.rnn.push_back(run_of(job, x));
+        r.rnn.back().setting = job.init_label;
+        break;
       case Study::init:
         r.init.push_back(InitRun{.activation = job.options.activation,
                                  .init_label = job.init_label,
@@ -195,7 +204,13 @@ LabResults assemble(const LabPlan& plan, const std::vector<Job>& jobs,
 }  // namespace
 
 StudySet parse_studies(const std::string& list) {
-  StudySet s{.compare = false, .dying = false, .depth = false, .init = false, .cost = false};
+  StudySet s{.compare = false,
+             .dying = false,
+             .depth = false,
+             .init = false,
+             .cnn = false,
+             .rnn = false,
+             .cost = false};
   std::size_t at = 0;
   while (at <= list.size()) {
     const auto comma = std::min(list.find(',', at), list.size());
@@ -204,11 +219,13 @@ StudySet parse_studies(const std::string& list) {
                  : name == "dying" ? &s.dying
                  : name == "depth" ? &s.depth
                  : name == "init"  ? &s.init
+                 : name == "cnn"   ? &s.cnn
+                 : name == "rnn"   ? &s.rnn
                  : name == "cost"  ? &s.cost
                                    : nullptr;
     if (flag == nullptr) {
-      throw std::invalid_argument(
-          fmt::format("unknown study '{}'; known: compare, dying, depth, init, cost", name));
+      throw std::invalid_argument(fmt::format(
+          "unknown study '{}'; known: compare, dying, depth, init, cnn, rnn, cost", name));
     }
     *flag = true;
     at = comma + 1;
@@ -222,6 +239,8 @@ std::string to_string(const StudySet& s) {
   if (s.dying) names.emplace_back("dying");
   if (s.depth) names.emplace_back("depth");
   if (s.init) names.emplace_back("init");
+  if (s.cnn) names.emplace_back("cnn");
+  if (s.rnn) names.emplace_back("rnn");
   if (s.cost) names.emplace_back("cost");
   return fmt::format("{}", fmt::join(names, ","));
 }
@@ -242,6 +261,11 @@ LabPlan make_plan(const std::string& size) {
   p.depth_activations = {"relu", "leaky_relu", "elu", "selu", "tanh", "sigmoid"};
   // relu6's cap as the contrast to relu's unbounded output; weights 3x He's as too large.
   p.init_activations = {"relu", "relu6"};
+  p.cnn_activations = {"relu", "leaky_relu", "elu", "tanh"};
+  p.rnn_settings = {{"identity, clipped", true, 1.0},
+                    {"identity", true, 0.0},
+                    {"uniform, clipped", false, 1.0},
+                    {"uniform", false, 0.0}};
   p.init_settings = {
       {"He", "he_normal", 1}, {"Glorot", "glorot_uniform", 1}, {"He x3", "he_normal", 3}};
   const std::vector<std::string> seeds_functions = {"relu", "leaky_relu", "prelu",    "elu",
@@ -260,6 +284,7 @@ LabPlan make_plan(const std::string& size) {
     p.dying_biases = {0, -3};
     p.dying_epochs = 3;
     p.depth_probe_batches = 5;
+    p.model_images = 2000;
     p.bench_seconds = 0.002;
   } else if (size == "standard") {
     p.activations = seeds_functions;
@@ -282,6 +307,8 @@ LabPlan make_plan(const std::string& size) {
     p.dying_biases = {0, -0.5, -1, -2, -3};
     p.dying_epochs = 10;
     p.depth_epochs = 3;
+    p.model_images = 0;  // all
+    p.model_epochs = 2;
     p.bench_seconds = 0.02;
   } else {
     throw std::invalid_argument(
@@ -311,6 +338,11 @@ LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data, const La
   if (plan.studies.compare && plan.validation > 0) {
     held_out = data::hold_out(
         data, validation_images(Job{.validation = plan.validation}, data.train.count));
+  }
+  // The CNN and RNN studies train on the first images only.
+  std::optional<data::FashionMnist> first_images;
+  if ((plan.studies.cnn || plan.studies.rnn) && plan.model_images > 0) {
+    first_images = data::first_training_images(data, plan.model_images);
   }
 
   // Records already there are reused; the rest run, training runs `plan.jobs` at a time (on
@@ -346,7 +378,9 @@ LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data, const La
     if (stop()) return;
     const Job& job = *mine[k];
     try {
-      const auto& job_data = job.validation > 0 ? *held_out : data;
+      const auto& job_data = job.validation > 0     ? *held_out
+                             : job.train_images > 0 ? *first_images
+                                                    : data;
       RunRecord record{.config = job_config(job),
                        .data = identity,
                        .simd_target = simd::current_target(),

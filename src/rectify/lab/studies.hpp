@@ -18,7 +18,7 @@ namespace rectify::lab {
 
 // Which studies a plan runs (`rectify lab --studies compare,dying,depth,cost`).
 struct StudySet {
-  bool compare = true, dying = true, depth = true, init = true, cost = true;
+  bool compare = true, dying = true, depth = true, init = true, cnn = true, rnn = true, cost = true;
   friend bool operator==(const StudySet&, const StudySet&) = default;
 };
 
@@ -70,6 +70,18 @@ struct LabPlan {
   std::vector<std::string> init_activations;
   std::vector<InitSetting> init_settings;
   int init_epochs = 1;
+  // The seeds' other layers: their CNN with these functions, and the ReLU RNN under each
+  // setting (identity or PyTorch's uniform recurrent weights; gradients clipped or not), with
+  // dying_seeds, for model_epochs on the first model_images training images, SGD at lr.
+  struct RnnSetting {
+    std::string label;
+    bool identity_init = true;
+    double max_grad_norm = 0;
+  };
+  std::vector<std::string> cnn_activations;
+  std::vector<RnnSetting> rnn_settings;
+  std::size_t model_images = 10000;
+  int model_epochs = 1;
   double bench_seconds = 0.01;  // per repetition of each cost measurement
   // Threads per run. One: these small models gain nothing from a second (the GEMMs are 64
   // rows); the lab runs `jobs` runs side by side instead.
@@ -88,6 +100,7 @@ LabPlan make_plan(const std::string& size);
 // One training run and its per-epoch metrics (diagnostics included).
 struct Run {
   std::string activation;
+  std::string setting;  // the rnn study's setting label
   std::uint64_t seed = 0;
   std::string optimizer = "sgd";
   double lr = 0, hidden_bias = 0;
@@ -124,6 +137,7 @@ struct LabResults {
   std::vector<Run> dying_bias;  // activation x bias
   std::vector<DepthRun> depth;
   std::vector<InitRun> init;
+  std::vector<Run> cnn, rnn;
   std::vector<CostRow> cost;
   std::string simd_target;  // of the machines that ran the jobs ("AVX2", "AVX2, AVX3")
   int threads = 1;
