@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -279,6 +280,22 @@ TEST(Chart, ManySeriesGetDistinctStyles) {
 
 namespace rectify::lab {
 namespace {
+
+TEST(Chart, BandsAreDrawnUnderTheLineAndWidenTheAxis) {
+  Chart c{.title = "t"};
+  c.series.push_back({.name = "a", .x = {1, 2, 3}, .y = {0.5, 0.6, 0.7}});
+  c.series[0].low = {0.4, NAN, 0.65};
+  c.series[0].high = {0.9, 0.7, 0.75};
+  const std::string svg = render_svg(c);
+  const auto band = svg.find("<path class=\"band\" data-name=\"a\"");
+  ASSERT_NE(band, std::string::npos) << svg;
+  EXPECT_LT(band, svg.find("<path class=\"series\""));  // under the line
+  const std::string d = svg.substr(band, svg.find("/>", band) - band);
+  EXPECT_EQ(std::count(d.begin(), d.end(), 'L'), 3) << d;  // 2 points up, 2 down: the NaN is out
+  EXPECT_NE(svg.find(">0.9<"), std::string::npos) << "the axis reaches the band's top";
+  c.series[0].high.pop_back();
+  EXPECT_THROW(render_svg(c), std::invalid_argument);
+}
 
 TEST(ReportWriter, HtmlRendersCodeAlignsFiguresRightAndMarksVerdicts) {
   ReportWriter w("t");

@@ -231,10 +231,13 @@ Axes make_axes(const Chart& chart) {
   Axes axes;
   for (const auto& s : chart.series) {
     for (std::size_t i = 0; i < s.x.size(); ++i) {
-      if (!usable(s.x[i], s.y[i], chart.log_y)) continue;
-      axes.has_data = true;
-      xs = {std::min(xs.lo, s.x[i]), std::max(xs.hi, s.x[i])};
-      ys = {std::min(ys.lo, to_axis(s.y[i])), std::max(ys.hi, to_axis(s.y[i]))};
+      for (const double y :
+           {s.y[i], s.low.empty() ? s.y[i] : s.low[i], s.high.empty() ? s.y[i] : s.high[i]}) {
+        if (!usable(s.x[i], y, chart.log_y)) continue;
+        axes.has_data = true;
+        xs = {std::min(xs.lo, s.x[i]), std::max(xs.hi, s.x[i])};
+        ys = {std::min(ys.lo, to_axis(y)), std::max(ys.hi, to_axis(y))};
+      }
     }
   }
   if (!axes.has_data) {
@@ -411,6 +414,11 @@ std::string render_svg(const Chart& chart) {
       throw std::invalid_argument(fmt::format("chart: series '{}' has {} x values and {} y values",
                                               s.name, s.x.size(), s.y.size()));
     }
+    if (s.low.size() != s.high.size() || (!s.low.empty() && s.low.size() != s.x.size())) {
+      throw std::invalid_argument(
+          fmt::format("chart: series '{}' has a band of {} low and {} high values for {} points",
+                      s.name, s.low.size(), s.high.size(), s.x.size()));
+    }
   }
   const Axes axes = make_axes(chart);
   const double width = chart.width, height = chart.height;
@@ -494,6 +502,30 @@ std::string render_svg(const Chart& chart) {
         R"svg(<text transform="translate(14 {:.2f}) rotate(-90)" text-anchor="middle">{}</text>)svg"
         "\n",
         plot.y0 + plot_h / 2, escape_xml(chart.y_label));
+  }
+
+  // Bands under every line: the points where both ends are usable, clamped to the plot.
+  for (std::size_t i = 0; i < chart.series.size(); ++i) {
+    const auto& s = chart.series[i];
+    std::vector<Point> upper, lower;
+    const auto clamp_y = [&](double v) { return std::clamp(py(v), plot.y0, plot.y1); };
+    for (std::size_t k = 0; k < s.low.size(); ++k) {
+      if (!usable(s.x[k], s.low[k], chart.log_y) || !usable(s.x[k], s.high[k], chart.log_y)) {
+        continue;
+      }
+      const double x = std::clamp(px(s.x[k]), plot.x0, plot.x1);
+      const auto axis = [&](double v) { return chart.log_y ? std::log10(v) : v; };
+      upper.push_back({x, clamp_y(axis(s.high[k]))});
+      lower.push_back({x, clamp_y(axis(s.low[k]))});
+    }
+    if (upper.size() < 2) continue;
+    std::string d = fmt::format("M{}", xy(upper.front()));
+    for (std::size_t k = 1; k < upper.size(); ++k) d += fmt::format(" L{}", xy(upper[k]));
+    for (std::size_t k = lower.size(); k-- > 0;) d += fmt::format(" L{}", xy(lower[k]));
+    svg += fmt::format(
+        R"(<path class="band" data-name="{}" d="{} Z" fill="{}" fill-opacity="0.15" stroke="none"/>)"
+        "\n",
+        escape_xml(s.name), d, colour_of(s, i));
   }
 
   // The series, in order, over the grid.

@@ -19,6 +19,10 @@ struct Series {
   // thing (the lab: one function) looks the same in every chart: 8 colours, then each again
   // dotted and dash-dotted (readable printed in grey).
   int style = -1;
+  // A band from low to high around the line (the spread over seeds), drawn faintly in the
+  // series' colour; empty for none, else as long as x. Points where either is not finite are
+  // left out of the band.
+  std::vector<double> low, high;
 };
 
 struct Chart {
@@ -32,7 +36,8 @@ struct Chart {
 // A complete SVG document (<svg xmlns=...> ... </svg>): axes with 1-2-5 ticks, title, legend,
 // one <path class="series" data-name="..."> per series with its points in data order. A chart
 // without series or without a finite point draws the axes and "no data".
-// Throws std::invalid_argument when a series' x and y differ in length, when y_min >= y_max
+// Throws std::invalid_argument when a series' x and y (or a band's low and high) differ in
+// length, when y_min >= y_max
 // (or either is not finite, or not positive on a log axis), or when the size is outside
 // [160, 20000] x [120, 20000] pixels.
 std::string render_svg(const Chart& chart);

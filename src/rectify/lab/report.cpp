@@ -30,10 +30,6 @@ int function_style(const std::string& spec) {
   return static_cast<int>(Activation::parse(spec).fn());
 }
 
-double first_layer(const train::EpochMetrics& m, double diag::LayerStats::*field) {
-  return m.layers.empty() ? NAN : m.layers[0].*field;
-}
-
 void header(ReportWriter& w, const LabResults& r, const std::string& command) {
   w.paragraph(fmt::format(
       "`{}`: {} plan on {} ({} training and {} test images); SIMD target {}, {} thread(s). "
@@ -138,32 +134,53 @@ void comparison_section(ReportWriter& w, const LabResults& r) {
   sweep_header.insert(sweep_header.end(), settings.begin(), settings.end());
   w.table(sweep_header, sweep_rows);
 
-  const std::string first_optimizer = s.optimizers.empty() ? "" : s.optimizers.front();
-  Chart acc{.title = fmt::format("Test accuracy, {} at the best rate (median)", first_optimizer),
-            .x_label = "epoch",
-            .y_label = "test accuracy"};
-  Chart sparsity{.title = "Zero hidden outputs per epoch",
-                 .x_label = "epoch",
-                 .y_label = "fraction of outputs = 0"};
+  // Small multiples: one panel per function, test accuracy per epoch at its best rate for each
+  // optimizer (solid: the first, dashed: the others), the band from the lowest to the highest
+  // seed; one y range for all.
+  std::vector<Chart> panels;
+  double lo = 1, hi = 0;
   for (const auto& a : r.plan.activations) {
-    const auto* best = s.best(a, first_optimizer);
-    if (!best) continue;
-    auto pick = [&](const Run& run) {
-      return run.activation == a && run.optimizer == best->setting.optimizer &&
-             run.lr == best->setting.lr;
-    };
-    const auto series = [&](const std::function<double(const train::EpochMetrics&)>& value) {
-      Series out{
-          .name = a, .y = median_per_epoch(r.comparison, pick, value), .style = function_style(a)};
-      for (std::size_t e = 0; e < out.y.size(); ++e) out.x.push_back(static_cast<double>(e + 1));
-      return out;
-    };
-    acc.series.push_back(series([](const auto& m) { return m.test_acc; }));
-    sparsity.series.push_back(
-        series([](const auto& m) { return first_layer(m, &diag::LayerStats::sparsity); }));
+    Chart panel{.title = a, .x_label = "epoch", .width = 260, .height = 190};
+    for (const auto& optimizer : s.optimizers) {
+      const auto* best = s.best(a, optimizer);
+      if (!best) continue;
+      std::vector<std::vector<double>> per_epoch;
+      for (const auto& run : r.comparison) {
+        if (run.activation != a || run.optimizer != optimizer || run.lr != best->setting.lr) {
+          continue;
+        }
+        for (std::size_t e = 0; e < run.epochs.size(); ++e) {
+          if (per_epoch.size() <= e) per_epoch.resize(e + 1);
+          per_epoch[e].push_back(run.epochs[e].test_acc);
+        }
+      }
+      Series line{.name = fmt::format("{} {}", optimizer, best->setting.lr),
+                  .dashed = optimizer != s.optimizers.front(),
+                  .style = function_style(a)};
+      for (std::size_t e = 0; e < per_epoch.size(); ++e) {
+        const auto sp = spread(per_epoch[e]);
+        line.x.push_back(static_cast<double>(e + 1));
+        line.y.push_back(sp.median);
+        line.low.push_back(sp.low);
+        line.high.push_back(sp.high);
+        if (sp.count > 0) {
+          lo = std::min(lo, sp.low);
+          hi = std::max(hi, sp.high);
+        }
+      }
+      panel.series.push_back(std::move(line));
+    }
+    panels.push_back(std::move(panel));
   }
-  w.chart(acc, "comparison-accuracy");
-  w.chart(sparsity, "comparison-sparsity");
+  for (auto& p : panels) {
+    if (lo < hi) {
+      p.y_min = std::floor(lo * 50) / 50;
+      p.y_max = std::ceil(hi * 50) / 50;
+    }
+  }
+  w.small_multiples(panels, "comparison-accuracy",
+                    "Test accuracy per epoch at each function's best rates: median over the "
+                    "seeds, the band from the lowest to the highest");
 }
 
 void anchor_section(ReportWriter& w, const LabResults& r) {

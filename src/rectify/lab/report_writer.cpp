@@ -110,6 +110,21 @@ void ReportWriter::chart(const Chart& chart, const std::string& stem) {
   body_ += fmt::format("<figure>\n{}\n</figure>\n", svg);
 }
 
+void ReportWriter::small_multiples(const std::vector<Chart>& panels, const std::string& stem,
+                                   const std::string& caption) {
+  md_ += fmt::format("{}\n\n", caption);
+  body_ += fmt::format("<figure>\n<figcaption>{}</figcaption>\n<div class=\"multiples\">\n",
+                       inline_html(caption));
+  for (std::size_t i = 0; i < panels.size(); ++i) {
+    const std::string name = fmt::format("{}-{}", stem, i + 1), svg = render_svg(panels[i]);
+    charts_.emplace_back(name, svg);
+    md_ += fmt::format("![{}](charts/{}.svg) ", panels[i].title, name);
+    body_ += svg + "\n";
+  }
+  md_ += "\n\n";
+  body_ += "</div>\n</figure>\n";
+}
+
 std::string ReportWriter::html() const {
   constexpr const char* kStyle =
       "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
@@ -121,7 +136,9 @@ std::string ReportWriter::html() const {
       "td.verdict{font-weight:bold;white-space:nowrap}\n"
       "td.yes{background:#dff0d8}td.no{background:#f2dede}td.mixed{background:#fcf8e3}\n"
       "code{font-family:ui-monospace,monospace;background:#f4f4f4;padding:0 0.2em}\n"
-      "figure{margin:1em 0}\n";
+      "figure{margin:1em 0}\n"
+      "figcaption{font-weight:bold;margin-bottom:0.5em}\n"
+      ".multiples{display:flex;flex-wrap:wrap;gap:4px}\n";
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<title>{}</title>\n<style>\n{}</style>\n</head>\n<body>\n{}</body>\n</html>\n",

@@ -20,6 +20,10 @@ class ReportWriter {
              const std::vector<std::vector<std::string>>& rows);
   // Markdown links charts/<stem>.svg; HTML inlines the SVG.
   void chart(const Chart& chart, const std::string& stem);
+  // Small charts side by side, one per panel (files stem-1.svg, stem-2.svg, ...), under a
+  // caption; give them one y range so that they compare.
+  void small_multiples(const std::vector<Chart>& panels, const std::string& stem,
+                       const std::string& caption);
 
   std::string markdown() const { return md_; }
   std::string html() const;
