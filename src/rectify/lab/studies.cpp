@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -369,7 +370,8 @@ LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data, const La
     }
   }
   std::atomic<bool> interrupted{false}, failed{false};
-  std::exception_ptr error;  // the first, set once under the critical section
+  std::mutex progress_mutex;  // progress lines, records and the first error
+  std::exception_ptr error;
   const auto stop = [&] {
     if (options.stop && options.stop()) interrupted = true;
     return interrupted.load() || failed.load();
@@ -388,22 +390,22 @@ LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data, const La
       if (folder) folder->store(record);
       // Read back as a stored record is, so this lab and a merge see the same numbers.
       record = parse_record(to_json(record), job.label());
-#pragma omp critical(rectify_lab_progress)
-      {
-        steps.done(job, summary(job, record.result), record.result.seconds, true);
-        records[k] = std::move(record);
-      }
+      const std::lock_guard<std::mutex> lock(progress_mutex);
+      steps.done(job, summary(job, record.result), record.result.seconds, true);
+      records[k] = std::move(record);
     } catch (const train::Interrupted&) {
       interrupted = true;
     } catch (...) {
-#pragma omp critical(rectify_lab_progress)
+      const std::lock_guard<std::mutex> lock(progress_mutex);
       if (!error) error = std::current_exception();
       failed = true;
     }
   };
+  // Each thread takes the next run as it frees up (runs differ in length by 40 times).
   const int workers = std::max(1, plan.jobs);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(workers) if (workers > 1)
-  for (std::size_t i = 0; i < parallel.size(); ++i) run_one(parallel[i]);
+  std::atomic<std::size_t> next{0};
+#pragma omp parallel num_threads(workers) if (workers > 1)
+  for (std::size_t i = next++; i < parallel.size(); i = next++) run_one(parallel[i]);
   for (const std::size_t k : alone) run_one(k);
   if (error) std::rethrow_exception(error);
   if (interrupted) {
