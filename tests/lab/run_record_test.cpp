@@ -125,6 +125,8 @@ RunRecord sample_record() {
   r.result.at_init = m.layers;
   r.result.forward_ns = -std::numeric_limits<double>::infinity();
   r.result.backward_ns = 0.123456789012345678;
+  r.result.histogram_start = {0.25, 0.5, 0.25};
+  r.result.histogram_end = {0.1, 0.2, 0.7};
   r.result.seconds = 2.5;
   return r;
 }
@@ -164,6 +166,8 @@ TEST(RunRecord, ReadsBackBitForBitNonFiniteValuesIncluded) {
   EXPECT_EQ(back.result.at_init[0].layer, "fc1");
   expect_same_bits(back.result.forward_ns, r.result.forward_ns, "forward_ns (-inf)");
   expect_same_bits(back.result.backward_ns, r.result.backward_ns, "backward_ns");
+  EXPECT_EQ(back.result.histogram_start, r.result.histogram_start);
+  EXPECT_EQ(back.result.histogram_end, r.result.histogram_end);
   EXPECT_EQ(to_json(back), to_json(r));
 }
 

@@ -2,13 +2,17 @@
 // run is deterministic for a seed.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
 
+#include "rectify/data/batch.hpp"
 #include "rectify/data/dataset.hpp"
 #include "rectify/rectify.hpp"
+#include "rectify/train/models.hpp"
 #include "rectify/train/safetensors.hpp"
 #include "rectify/train/trainer.hpp"
 
@@ -164,6 +168,54 @@ TEST(Checkpoint, ResumingWithAForeignFileNamesWhatIsWrong) {
   } catch (const CheckpointError& e) {
     EXPECT_NE(std::string(e.what()).find("not a rectify checkpoint"), std::string::npos);
   }
+}
+
+}  // namespace
+}  // namespace rectify::train
+
+namespace rectify::train {
+namespace {
+
+// The first layer's pre-activations against the layer itself: relu(z) is what the model's fc1
+// (relu fused into it) outputs for the same images; a trained checkpoint gives other values.
+TEST(Preactivations, AreWhatTheFirstLayerComputesBeforeItsActivation) {
+  const auto data = data::load_fashion_mnist_sample();
+  TrainOptions o;
+  o.seed = 3;
+  constexpr std::size_t kImages = 16;
+  const auto z = first_layer_preactivations(o, data.test, kImages);
+  ASSERT_EQ(z.size(), kImages * 128);
+
+  std::mt19937_64 rng(o.seed);
+  auto model = make_model("mlp", Activation::parse("relu"), rng);
+  nn::Tensor x(nn::Shape{kImages, 784});
+  std::vector<std::size_t> indices(kImages);
+  for (std::size_t i = 0; i < kImages; ++i) indices[i] = i;
+  std::vector<std::int32_t> y(kImages);
+  data::fill_batch(data.test, indices, x.span(), y);
+  const auto& out = model.layers()[0]->forward(x, false);
+  ASSERT_EQ(out.span().size(), z.size());
+  std::size_t negative = 0;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    negative += z[i] < 0;
+    EXPECT_NEAR(out.span()[i], std::max(z[i], 0.0f), 1e-4f * (1 + std::fabs(z[i]))) << i;
+  }
+  EXPECT_GT(negative, z.size() / 5) << "an untrained relu layer has negative pre-activations";
+
+  const auto dir = std::filesystem::temp_directory_path() / "rectify_preact_test";
+  std::filesystem::create_directories(dir);
+  o.epochs = 1;
+  o.save = (dir / "run.safetensors").string();
+  train(o, data);
+  const auto trained = first_layer_preactivations(o, data.test, kImages, o.save);
+  ASSERT_EQ(trained.size(), z.size());
+  EXPECT_NE(std::memcmp(trained.data(), z.data(), z.size() * sizeof(float)), 0);
+  EXPECT_THROW(first_layer_preactivations(o, data.test, kImages, dir / "missing.safetensors"),
+               std::exception);
+  auto cnn = o;
+  cnn.model = "cnn";
+  EXPECT_THROW(first_layer_preactivations(cnn, data.test, kImages), std::invalid_argument);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "rectify/lab/jobs.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -104,7 +105,13 @@ std::vector<Job> plan_jobs(const LabPlan& plan) {
           o.optimizer = rate.optimizer;
           o.lr = rate.lr;
           o.seed = seed;
-          add(Study::compare, o)->validation = plan.validation;
+          auto* job = add(Study::compare, o);
+          job->validation = plan.validation;
+          job->histogram =
+              seed == plan.seeds.front() && rate.optimizer == plan.optimizer &&
+              rate.lr == plan.lr &&
+              std::find(plan.histogram_activations.begin(), plan.histogram_activations.end(), a) !=
+                  plan.histogram_activations.end();
         }
       }
     }
@@ -220,6 +227,7 @@ std::string job_config(const Job& job) {
     }
     if (!o.init.empty()) j["init"] = o.init;
     if (job.train_images > 0) j["train_images"] = job.train_images;
+    if (job.histogram) j["histogram"] = true;
     if (o.init_scale != 1) j["init_scale"] = o.init_scale;
     if (job.validation > 0) j["validation"] = job.validation;
   }

@@ -23,6 +23,7 @@ struct Job {
   double validation = 0;          // the fraction of the training images held out (hold_out)
   std::string init_label;         // init and rnn: the setting's name in the report
   std::size_t train_images = 0;   // train on the first this many training images (0: all)
+  bool histogram = false;         // keep histograms of the hidden pre-activations
   int threads = 1;                // results are reproducible for a seed and a thread count
 
   // "compare relu seed 1", "dying elu lr 0.5", "depth tanh", "cost gelu_tanh".

@@ -181,6 +181,39 @@ void comparison_section(ReportWriter& w, const LabResults& r) {
   w.small_multiples(panels, "comparison-accuracy",
                     "Test accuracy per epoch at each function's best rates: median over the "
                     "seeds, the band from the lowest to the highest");
+
+  // Where the zeros come from: the hidden layer's pre-activations before and after training.
+  std::vector<Chart> histograms;
+  const double width = (kHistogramHigh - kHistogramLow) / static_cast<double>(kHistogramBins);
+  for (const auto& run : r.comparison) {
+    if (run.histogram_start.size() != kHistogramBins) continue;
+    Chart panel{.title = run.activation,
+                .x_label = "z = W x + b",
+                .y_min = 0.0,
+                .width = 260,
+                .height = 190};
+    for (const auto* h : {&run.histogram_start, &run.histogram_end}) {
+      if (h->size() != kHistogramBins) continue;
+      Series line{.name = h == &run.histogram_start ? "before" : "after",
+                  .dashed = h == &run.histogram_start,
+                  .style = function_style(run.activation)};
+      for (std::size_t b = 0; b < kHistogramBins; ++b) {
+        line.x.push_back(kHistogramLow + (static_cast<double>(b) + 0.5) * width);
+        line.y.push_back((*h)[b]);
+      }
+      panel.series.push_back(std::move(line));
+    }
+    histograms.push_back(std::move(panel));
+  }
+  if (!histograms.empty()) {
+    w.small_multiples(
+        histograms, "preactivations",
+        fmt::format("The hidden layer's pre-activations z = W x + b over {} test images, before "
+                    "(dashed) and after (solid) training ({} {}, seed {}), fraction per bin of {}; "
+                    "relu and relu6 output 0 wherever z < 0",
+                    std::min<std::size_t>(1000, r.test_count), s.shared_setting.optimizer,
+                    s.shared_setting.lr, r.plan.seeds.front(), width));
+  }
 }
 
 std::string images_text(const LabPlan& p) {

@@ -146,6 +146,10 @@ std::string to_json(const RunRecord& r) {
   if (!x.at_init.empty()) {
     result["at_init"] = epochs_json({train::EpochMetrics{.layers = x.at_init}})[0]["layers"];
   }
+  if (!x.histogram_start.empty()) {
+    result["histogram_start"] = x.histogram_start;
+    result["histogram_end"] = x.histogram_end;
+  }
   result["forward_ns"] = number(x.forward_ns);
   result["backward_ns"] = number(x.backward_ns);
   result["seconds"] = number(x.seconds);
@@ -189,6 +193,17 @@ RunRecord parse_record(std::string_view text, const std::string& what) {
                                  {"test_acc", 0},
                                  {"layers", *it}}});
     r.result.at_init = read_epochs(wrapped, what)[0].layers;
+  }
+  for (const auto& [key, into] :
+       {std::pair<const char*, std::vector<double>*>{"histogram_start", &r.result.histogram_start},
+        {"histogram_end", &r.result.histogram_end}}) {
+    const auto it = x.find(key);
+    if (it == x.end()) continue;
+    if (!it->is_array()) fail(what, fmt::format("\"{}\" is not an array", key));
+    for (const auto& v : *it) {
+      if (!v.is_number()) fail(what, fmt::format("\"{}\" holds {}", key, v.dump()));
+      into->push_back(v.get<double>());
+    }
   }
   r.result.forward_ns = read_number(x, "forward_ns", what);
   r.result.backward_ns = read_number(x, "backward_ns", what);

@@ -40,7 +40,8 @@ struct JobResult {
   std::string error;
   std::vector<diag::LayerStats> at_init;
   double forward_ns = 0, backward_ns = 0;
-  double seconds = 0;  // the job's wall time
+  std::vector<double> histogram_start, histogram_end;  // compare jobs that keep them
+  double seconds = 0;                                  // the job's wall time
 };
 
 struct RunRecord {

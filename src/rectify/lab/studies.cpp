@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -82,12 +83,56 @@ void train_into(JobResult& x, const train::TrainOptions& o, const data::FashionM
   }
 }
 
+// The fraction of `z` in each bin of the lab's histograms.
+std::vector<double> histogram(const std::vector<float>& z) {
+  std::vector<double> h(kHistogramBins, 0.0);
+  const double width = (kHistogramHigh - kHistogramLow) / static_cast<double>(kHistogramBins);
+  for (const float v : z) {
+    const double at = std::floor((double(v) - kHistogramLow) / width);
+    const auto bin = static_cast<std::size_t>(
+        std::clamp(std::isnan(at) ? 0.0 : at, 0.0, static_cast<double>(kHistogramBins - 1)));
+    h[bin] += 1.0 / static_cast<double>(z.size());
+  }
+  return h;
+}
+
+// Trains like train_into, keeping histograms of the hidden pre-activations over 1000 test images
+// before and after: the trained weights come back through a checkpoint in a temporary file.
+void train_with_histograms(JobResult& x, const Job& job, const data::FashionMnist& data,
+                           const std::function<bool()>& stop) {
+  constexpr std::size_t kImages = 1000;
+  auto o = job.options;
+  x.histogram_start = histogram(train::first_layer_preactivations(o, data.test, kImages));
+  static std::atomic<int> count{0};
+  const auto path = std::filesystem::temp_directory_path() /
+                    fmt::format("rectify-lab-{}-{}.safetensors", ::getpid(), count++);
+  o.save = path.string();
+  struct Remove {
+    std::filesystem::path p;
+    ~Remove() {
+      std::error_code ec;
+      std::filesystem::remove(p, ec);
+    }
+  } remove{path};
+  train_into(x, o, data, stop);
+  if (!x.diverged) {
+    x.histogram_end = histogram(train::first_layer_preactivations(o, data.test, kImages, path));
+  } else {
+    x.histogram_start.clear();
+  }
+}
+
 JobResult execute(const Job& job, const data::FashionMnist& data,
                   const std::function<bool()>& stop) {
   const auto start = Clock::now();
   JobResult x;
   switch (job.study) {
     case Study::compare:
+      if (job.histogram) {
+        train_with_histograms(x, job, data, stop);
+        break;
+      }
+      [[fallthrough]];
     case Study::dying_lr:
     case Study::dying_bias:
     case Study::cnn:
@@ -159,6 +204,8 @@ LabResults assemble(const LabPlan& plan, const std::vector<Job>& jobs,
     switch (job.study) {
       case Study::compare:
         r.comparison.push_back(run_of(job, x));
+        r.comparison.back().histogram_start = x.histogram_start;
+        r.comparison.back().histogram_end = x.histogram_end;
         break;
       case Study::dying_lr:
         r.dying_lr.push_back(run_of(job, x));
@@ -263,6 +310,7 @@ LabPlan make_plan(const std::string& size) {
   // relu6's cap as the contrast to relu's unbounded output; weights 3x He's as too large.
   p.init_activations = {"relu", "relu6"};
   p.cnn_activations = {"relu", "leaky_relu", "elu", "tanh"};
+  p.histogram_activations = {"relu", "leaky_relu", "elu", "relu6", "tanh", "sigmoid"};
   p.rnn_settings = {{"identity, clipped", true, 1.0},
                     {"identity", true, 0.0},
                     {"uniform, clipped", false, 1.0},

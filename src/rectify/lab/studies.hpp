@@ -48,6 +48,9 @@ struct LabPlan {
   double validation = 1.0 / 6;  // 10000 of Fashion-MNIST's 60000
   std::string optimizer = "sgd";
   double lr = 0.01;
+  // Histograms of the hidden layer's pre-activations before and after training: these
+  // functions' comparison runs at the shared setting with the first seed.
+  std::vector<std::string> histogram_activations;
   // Dying ReLU: the rates swept, the biases tried, the functions compared, with these seeds.
   std::vector<double> dying_lrs;
   std::vector<double> dying_biases;
@@ -98,9 +101,16 @@ int default_jobs();
 LabPlan make_plan(const std::string& size);
 
 // One training run and its per-epoch metrics (diagnostics included).
+// The hidden layer's pre-activations z = W x + b over 1000 test images: the fraction in each of
+// kHistogramBins equal bins over [kHistogramLow, kHistogramHigh] (values outside count in the
+// first or last bin).
+inline constexpr double kHistogramLow = -6, kHistogramHigh = 6;
+inline constexpr std::size_t kHistogramBins = 48;
+
 struct Run {
   std::string activation;
-  std::string setting;  // the rnn study's setting label
+  std::string setting;                                 // the rnn study's setting label
+  std::vector<double> histogram_start, histogram_end;  // when the run kept them
   std::uint64_t seed = 0;
   std::string optimizer = "sgd";
   double lr = 0, hidden_bias = 0;

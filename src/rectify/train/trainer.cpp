@@ -400,4 +400,52 @@ std::vector<diag::LayerStats> probe_untrained(const TrainOptions& options, const
   return stats;
 }
 
+std::vector<float> first_layer_preactivations(const TrainOptions& options, const data::Dataset& set,
+                                              std::size_t images,
+                                              const std::filesystem::path& checkpoint) {
+  if (options.model != "mlp" && options.model != "deep") {
+    throw std::invalid_argument(fmt::format(
+        "first_layer_preactivations: model '{}' does not start with a Linear layer (mlp, deep)",
+        options.model));
+  }
+  std::vector<float> w, b;
+  if (checkpoint.empty()) {
+    auto model = build_model(options);
+    for (const auto& p : model.params()) {
+      if (p.name == "fc1.weight") w.assign(p.value->span().begin(), p.value->span().end());
+      if (p.name == "fc1.bias") b.assign(p.value->span().begin(), p.value->span().end());
+    }
+  } else {
+    const auto file = load_safetensors(checkpoint);
+    for (const auto* name : {"fc1.weight", "fc1.bias"}) {
+      const auto it = file.tensors.find(name);
+      if (it == file.tensors.end()) {
+        throw CheckpointError(fmt::format("{}: no tensor {}", checkpoint.string(), name));
+      }
+      (std::string_view(name) == "fc1.weight" ? w : b) = it->second.data;
+    }
+  }
+  const std::size_t n = std::min(images, set.count), in = set.rows * set.cols;
+  if (b.empty() || w.size() != b.size() * in) {
+    throw CheckpointError(
+        fmt::format("first_layer_preactivations: fc1 is {} weights and {} biases "
+                    "for {} inputs",
+                    w.size(), b.size(), in));
+  }
+  const std::size_t units = b.size();
+  std::vector<std::size_t> indices(n);
+  for (std::size_t i = 0; i < n; ++i) indices[i] = i;
+  std::vector<float> x(n * in), z(n * units);
+  std::vector<std::int32_t> y(n);
+  data::fill_batch(set, indices, x, y);  // the inputs as the model sees them
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t u = 0; u < units; ++u) {
+      double sum = b[u];
+      for (std::size_t k = 0; k < in; ++k) sum += double(w[u * in + k]) * x[i * in + k];
+      z[i * units + u] = static_cast<float>(sum);
+    }
+  }
+  return z;
+}
+
 }  // namespace rectify::train

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -53,6 +54,15 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
 // forward and backward without an optimizer step. The depth study's gradient norms at init.
 std::vector<diag::LayerStats> probe_untrained(const TrainOptions& options, const data::Dataset& set,
                                               std::size_t batches);
+
+// The pre-activations z = W x + b of the model's first layer (an MLP's fc1, which an activation
+// follows) for the first `images` images of `set`, images x units row-major: of the untrained
+// model the options build, or of the weights a checkpoint stores (the end of a run). The lab's
+// histograms: where an activation's zeros come from. std::invalid_argument for a model whose
+// first layer is not fully connected (cnn, rnn); CheckpointError for a checkpoint without fc1.
+std::vector<float> first_layer_preactivations(const TrainOptions& options, const data::Dataset& set,
+                                              std::size_t images,
+                                              const std::filesystem::path& checkpoint = {});
 
 // The learning rate after `progress` (0 at the start of the run, 1 at its end) of the run.
 double scheduled_lr(const std::string& schedule, double lr, double progress);
