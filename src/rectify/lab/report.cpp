@@ -154,9 +154,10 @@ void comparison_section(ReportWriter& w, const LabResults& r) {
           per_epoch[e].push_back(run.epochs[e].test_acc);
         }
       }
-      Series line{.name = fmt::format("{} {}", optimizer, best->setting.lr),
+      // One function per panel: its colour; the dash pattern tells the optimizers apart.
+      Series line{.name = optimizer,
                   .dashed = optimizer != s.optimizers.front(),
-                  .style = function_style(a)};
+                  .style = function_style(a) % 8};
       for (std::size_t e = 0; e < per_epoch.size(); ++e) {
         const auto sp = spread(per_epoch[e]);
         line.x.push_back(static_cast<double>(e + 1));
@@ -196,7 +197,7 @@ void comparison_section(ReportWriter& w, const LabResults& r) {
       if (h->size() != kHistogramBins) continue;
       Series line{.name = h == &run.histogram_start ? "before" : "after",
                   .dashed = h == &run.histogram_start,
-                  .style = function_style(run.activation)};
+                  .style = function_style(run.activation) % 8};
       for (std::size_t b = 0; b < kHistogramBins; ++b) {
         line.x.push_back(kHistogramLow + (static_cast<double>(b) + 0.5) * width);
         line.y.push_back((*h)[b]);
