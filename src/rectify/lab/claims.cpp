@@ -360,12 +360,20 @@ Claim rnn_with_care(const LabResults& r) {
     text += fmt::format("{}{}: {} test accuracy, {} of {} runs exploded", text.empty() ? "" : "; ",
                         st.label, pct(spread(acc).median), diverged, runs);
   }
-  // It works: a clipped setting learns (median accuracy >= 50%) and no clipped run explodes;
-  // care matters: unclipped runs explode where clipped ones do not.
+  // It works: a clipped setting learns (median accuracy >= 50%) and no clipped run explodes.
+  // Care matters: the first setting (clipped) against the second (the same without clipping),
+  // paired by seed, at p < 0.05.
   const bool works = clipped_runs > 0 && clipped_diverged == 0 && best_clipped >= 0.5;
-  c.verdict = works && unclipped_diverged > 0 ? Verdict::supported
-              : !works && best_clipped < 0.5  ? Verdict::not_supported
-                                              : Verdict::mixed;
+  PairedTest care;
+  if (r.plan.rnn_settings.size() >= 2) {
+    care = paired_test(final_accuracy(r, r.rnn, "relu", r.plan.rnn_settings[0].label),
+                       final_accuracy(r, r.rnn, "relu", r.plan.rnn_settings[1].label));
+    text += fmt::format("; {} - {}: {}", r.plan.rnn_settings[0].label, r.plan.rnn_settings[1].label,
+                        describe(care, 100, " points"));
+  }
+  c.verdict = works && unclipped_diverged > 0 && direction(care) > 0 ? Verdict::supported
+              : !works && best_clipped < 0.5                         ? Verdict::not_supported
+                                                                     : Verdict::mixed;
   c.evidence = fmt::format(
       "The ReLU RNN (28 rows of 28 pixels as steps, 128 units; SGD at lr {}, {} epoch(s)), median "
       "over {} seeds: {}. (A run that exploded counts as chance, 10%.)",

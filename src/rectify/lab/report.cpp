@@ -505,6 +505,27 @@ void cnn_section(ReportWriter& w, const LabResults& r) {
     groups.emplace_back(a, [a](const Run& run) { return run.activation == a; });
   }
   runs_table(w, r.cnn, groups);
+  // Zero outputs layer by layer: where each function's sparsity sits in the network.
+  Chart zeros{.title = "Zero outputs per layer of the CNN (median)",
+              .x_label = "layer (1, 2: convolutions; 3: fully connected)",
+              .y_label = "fraction of outputs = 0",
+              .y_min = 0.0};
+  for (const auto& a : r.plan.cnn_activations) {
+    std::vector<std::vector<double>> per_layer;
+    for (const auto& run : r.cnn) {
+      if (run.activation != a || run.diverged || run.epochs.empty()) continue;
+      const auto& ls = run.epochs.back().layers;
+      if (per_layer.size() < ls.size()) per_layer.resize(ls.size());
+      for (std::size_t l = 0; l < ls.size(); ++l) per_layer[l].push_back(ls[l].sparsity);
+    }
+    Series line{.name = a, .style = function_style(a)};
+    for (std::size_t l = 0; l < per_layer.size(); ++l) {
+      line.x.push_back(static_cast<double>(l + 1));
+      line.y.push_back(spread(per_layer[l]).median);
+    }
+    zeros.series.push_back(std::move(line));
+  }
+  w.chart(zeros, "cnn-zeros");
 }
 
 void rnn_section(ReportWriter& w, const LabResults& r) {
@@ -530,6 +551,25 @@ void rnn_section(ReportWriter& w, const LabResults& r) {
                         [label = st.label](const Run& run) { return run.setting == label; });
   }
   runs_table(w, r.rnn, groups);
+  // Each seed's run: an explosion shows as a drop to chance.
+  Chart by_seed{.title = "Test accuracy of each seed's ReLU RNN",
+                .x_label = "seed",
+                .y_label = "test accuracy (10%: exploded)",
+                .y_min = 0.0};
+  for (std::size_t k = 0; k < r.plan.rnn_settings.size(); ++k) {
+    const auto& st = r.plan.rnn_settings[k];
+    Series line{.name = st.label, .style = static_cast<int>(8 * (k % 3) + k / 3)};
+    for (const auto seed : r.plan.dying_seeds) {
+      for (const auto& run : r.rnn) {
+        if (run.setting != st.label || run.seed != seed) continue;
+        line.x.push_back(static_cast<double>(seed));
+        line.y.push_back(run.diverged || run.epochs.empty() ? kChanceAccuracy
+                                                            : run.epochs.back().test_acc);
+      }
+    }
+    by_seed.series.push_back(std::move(line));
+  }
+  w.chart(by_seed, "rnn-seeds");
 }
 
 void cost_section(ReportWriter& w, const LabResults& r) {
