@@ -149,6 +149,8 @@ TEST(Lab, ShardsMergedWriteTheReportOfOneRunAndASecondRunReusesEverything) {
         << e.what();
   }
 
+  EXPECT_THROW(merge_lab(plan, {}, {}), std::invalid_argument);
+
   // Everything again into the merged folder: nothing is run, the report is the same.
   const auto again = run_lab(plan, data, {}, {.records = dir / "merged" / "runs"});
   EXPECT_EQ(again.reused, again.runs);

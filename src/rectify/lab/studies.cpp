@@ -479,6 +479,7 @@ LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data, const La
 
 LabResults merge_lab(const LabPlan& plan, const std::vector<std::filesystem::path>& folders,
                      const std::filesystem::path& records_dir, const LabProgress& progress) {
+  if (folders.empty()) throw std::invalid_argument("merge: no folder of runs given");
   const auto start = Clock::now();
   const auto jobs = plan_jobs(plan);
   std::vector<RunRecord> records;
