@@ -76,4 +76,7 @@ rc=0
 rc=0
 "$rectify" lab --quick --studies compare,sleep --out x >/dev/null 2>studies.err || rc=$?
 [[ $rc != 0 ]] && grep -q "unknown study 'sleep'" studies.err || fail "--studies: $(cat studies.err)"
+rc=0
+"$rectify" lab --quick --jobs 2 --threads 2 --out x >/dev/null 2>jobs.err || rc=$?
+[[ $rc == 2 ]] && grep -q "give one of them" jobs.err || fail "--jobs with --threads: $(cat jobs.err)"
 echo "ok: $runs runs in 3 shards merged into the same report; SIGTERM resumed; bad options refused"
