@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages rectify needs. Idempotent: skips what is present.
-# Usage: scripts/setup.sh [--peers]   (--peers also installs oneDNN and Eigen for bench/compare)
+# Usage: scripts/setup.sh [--peers] [--screenshots]   (--peers also installs oneDNN and Eigen for
+# bench/compare; --screenshots, Chromium for scripts/report_screenshots.sh)
 set -euo pipefail
 
 # What each package is for (see README "Dependencies").
@@ -21,9 +22,13 @@ packages=(
   python3-pytest                   # its tests
   python3-torch                    # rectify.torch and its tests; PyTorch beside rectify in bench/
 )
-if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(libdnnl-dev libeigen3-dev)
-fi
+for option in "$@"; do
+  case $option in
+    --peers) packages+=(libdnnl-dev libeigen3-dev) ;;
+    --screenshots) packages+=(chromium fonts-dejavu-core) ;;
+    *) echo "setup: unknown option $option (known: --peers, --screenshots)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

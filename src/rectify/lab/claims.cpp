@@ -294,8 +294,7 @@ std::vector<double> final_accuracy(const LabResults& r, const std::vector<Run>& 
     if (run.activation != activation || run.setting != setting) continue;
     const auto at = std::find(r.plan.dying_seeds.begin(), r.plan.dying_seeds.end(), run.seed);
     if (at == r.plan.dying_seeds.end()) continue;
-    out[static_cast<std::size_t>(at - r.plan.dying_seeds.begin())] =
-        run.diverged || run.epochs.empty() ? kChanceAccuracy : run.epochs.back().test_acc;
+    out[static_cast<std::size_t>(at - r.plan.dying_seeds.begin())] = final_test_accuracy(run);
   }
   return out;
 }

@@ -87,8 +87,8 @@ double Job::weight() const {
   return deep ? 2.0 * options.epochs + 0.1 : options.epochs;
 }
 
-std::size_t validation_images(const Job& job, std::size_t train_count) {
-  return static_cast<std::size_t>(std::llround(job.validation * static_cast<double>(train_count)));
+std::size_t validation_images(double fraction, std::size_t train_count) {
+  return static_cast<std::size_t>(std::llround(fraction * static_cast<double>(train_count)));
 }
 
 std::vector<Job> plan_jobs(const LabPlan& plan) {

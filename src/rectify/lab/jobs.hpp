@@ -40,8 +40,8 @@ std::vector<Job> plan_jobs(const LabPlan& plan);
 // version. (The data set is identified separately, by content: see run_record.hpp.)
 std::string job_config(const Job& job);
 
-// The images a job holds out of `train_count` for validation.
-std::size_t validation_images(const Job& job, std::size_t train_count);
+// The images a validation fraction holds out of `train_count` training images.
+std::size_t validation_images(double fraction, std::size_t train_count);
 
 // Which shard runs job `index` of the plan: jobs are dealt out in turn, 1-based.
 inline std::size_t shard_of(std::size_t index, std::size_t shards) {

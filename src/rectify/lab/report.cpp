@@ -7,6 +7,7 @@
 
 #include "rectify/act/properties.hpp"
 #include "rectify/io/atomic_file.hpp"
+#include "rectify/lab/jobs.hpp"
 #include "rectify/lab/report_writer.hpp"
 #include "rectify/lab/summary.hpp"
 
@@ -185,7 +186,6 @@ void comparison_section(ReportWriter& w, const LabResults& r) {
 
   // Where the zeros come from: the hidden layer's pre-activations before and after training.
   std::vector<Chart> histograms;
-  const double width = (kHistogramHigh - kHistogramLow) / static_cast<double>(kHistogramBins);
   for (const auto& run : r.comparison) {
     if (run.histogram_start.size() != kHistogramBins) continue;
     Chart panel{.title = run.activation,
@@ -199,7 +199,7 @@ void comparison_section(ReportWriter& w, const LabResults& r) {
                   .dashed = h == &run.histogram_start,
                   .style = function_style(run.activation) % 8};
       for (std::size_t b = 0; b < kHistogramBins; ++b) {
-        line.x.push_back(kHistogramLow + (static_cast<double>(b) + 0.5) * width);
+        line.x.push_back(kHistogramLow + (static_cast<double>(b) + 0.5) * kHistogramWidth);
         line.y.push_back((*h)[b]);
       }
       panel.series.push_back(std::move(line));
@@ -213,7 +213,7 @@ void comparison_section(ReportWriter& w, const LabResults& r) {
                     "(dashed) and after (solid) training ({} {}, seed {}), fraction per bin of {}; "
                     "relu and relu6 output 0 wherever z < 0",
                     std::min<std::size_t>(1000, r.test_count), s.shared_setting.optimizer,
-                    s.shared_setting.lr, r.plan.seeds.front(), width));
+                    s.shared_setting.lr, r.plan.seeds.front(), kHistogramWidth));
   }
 }
 
@@ -234,8 +234,7 @@ void anchor_section(ReportWriter& w, const LabResults& r) {
       "them, and above the human baseline.");
   std::vector<std::vector<std::string>> rows;
   const bool full = r.train_count == 60000 && r.test_count == 10000;
-  const auto held = std::llround(r.plan.validation * static_cast<double>(r.train_count));
-  const std::size_t trained = r.train_count - static_cast<std::size_t>(held);
+  const std::size_t trained = r.train_count - validation_images(r.plan.validation, r.train_count);
   for (const auto& optimizer : s.optimizers) {
     if (const auto* relu = s.best("relu", optimizer)) {
       rows.push_back(
@@ -249,8 +248,7 @@ void anchor_section(ReportWriter& w, const LabResults& r) {
   std::vector<double> cnn;
   for (const auto& run : r.cnn) {
     if (run.activation == "relu") {
-      cnn.push_back(run.diverged || run.epochs.empty() ? kChanceAccuracy
-                                                       : run.epochs.back().test_acc);
+      cnn.push_back(final_test_accuracy(run));
     }
   }
   if (!cnn.empty()) {
@@ -469,8 +467,7 @@ void runs_table(
       if (!pick(run)) continue;
       ++n;
       diverged += run.diverged;
-      acc.push_back(run.diverged || run.epochs.empty() ? kChanceAccuracy
-                                                       : run.epochs.back().test_acc);
+      acc.push_back(final_test_accuracy(run));
       if (run.diverged || run.epochs.empty()) continue;
       const auto& ls = run.epochs.back().layers;
       for (std::size_t l = 0; l < std::min(ls.size(), layers.size()); ++l) {
@@ -563,8 +560,7 @@ void rnn_section(ReportWriter& w, const LabResults& r) {
       for (const auto& run : r.rnn) {
         if (run.setting != st.label || run.seed != seed) continue;
         line.x.push_back(static_cast<double>(seed));
-        line.y.push_back(run.diverged || run.epochs.empty() ? kChanceAccuracy
-                                                            : run.epochs.back().test_acc);
+        line.y.push_back(final_test_accuracy(run));
       }
     }
     by_seed.series.push_back(std::move(line));

@@ -86,9 +86,8 @@ void train_into(JobResult& x, const train::TrainOptions& o, const data::FashionM
 // The fraction of `z` in each bin of the lab's histograms.
 std::vector<double> histogram(const std::vector<float>& z) {
   std::vector<double> h(kHistogramBins, 0.0);
-  const double width = (kHistogramHigh - kHistogramLow) / static_cast<double>(kHistogramBins);
   for (const float v : z) {
-    const double at = std::floor((double(v) - kHistogramLow) / width);
+    const double at = std::floor((double(v) - kHistogramLow) / kHistogramWidth);
     const auto bin = static_cast<std::size_t>(
         std::clamp(std::isnan(at) ? 0.0 : at, 0.0, static_cast<double>(kHistogramBins - 1)));
     h[bin] += 1.0 / static_cast<double>(z.size());
@@ -181,6 +180,8 @@ std::string summary(const Job& job, const JobResult& x) {
 Run run_of(const Job& job, const JobResult& x) {
   const auto& o = job.options;
   return Run{.activation = o.activation,
+             .histogram_start = x.histogram_start,
+             .histogram_end = x.histogram_end,
              .seed = o.seed,
              .optimizer = o.optimizer,
              .lr = o.lr,
@@ -204,8 +205,6 @@ LabResults assemble(const LabPlan& plan, const std::vector<Job>& jobs,
     switch (job.study) {
       case Study::compare:
         r.comparison.push_back(run_of(job, x));
-        r.comparison.back().histogram_start = x.histogram_start;
-        r.comparison.back().histogram_end = x.histogram_end;
         break;
       case Study::dying_lr:
         r.dying_lr.push_back(run_of(job, x));
@@ -385,8 +384,7 @@ LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data, const La
   // The comparison trains on the training images less its validation images.
   std::optional<data::FashionMnist> held_out;
   if (plan.studies.compare && plan.validation > 0) {
-    held_out = data::hold_out(
-        data, validation_images(Job{.validation = plan.validation}, data.train.count));
+    held_out = data::hold_out(data, validation_images(plan.validation, data.train.count));
   }
   // The CNN and RNN studies train on the first images only.
   std::optional<data::FashionMnist> first_images;

@@ -106,6 +106,7 @@ LabPlan make_plan(const std::string& size);
 // first or last bin).
 inline constexpr double kHistogramLow = -6, kHistogramHigh = 6;
 inline constexpr std::size_t kHistogramBins = 48;
+inline constexpr double kHistogramWidth = (kHistogramHigh - kHistogramLow) / kHistogramBins;
 
 struct Run {
   std::string activation;

@@ -16,6 +16,11 @@ namespace rectify::lab {
 // rate at which a function diverges loses the sweep, and a comparison counts it as a loss.
 inline constexpr double kChanceAccuracy = 0.1;
 
+// A run's test accuracy after its last epoch; chance when it diverged or finished none.
+inline double final_test_accuracy(const Run& run) {
+  return run.diverged || run.epochs.empty() ? kChanceAccuracy : run.epochs.back().test_acc;
+}
+
 // One function at one setting (optimizer, rate) of the comparison, over its seeds.
 struct ActivationSummary {
   std::string activation;
