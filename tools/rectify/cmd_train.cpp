@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "ranks.hpp"
 #include "rectify/data/dataset.hpp"
 #include "rectify/rectify.hpp"
 #include "rectify/train/checkpoint.hpp"
@@ -74,12 +75,16 @@ Action add_train(CLI::App& app) {
     train::TrainOptions o;
     std::string data, json_log;
     int threads = 0;
+    std::size_t bucket_kb = 256;
+    double rank_timeout = kDefaultRankTimeout;
   };
   // The command that continues an interrupted run exactly: its checkpoint, its total of epochs,
   // and the flags that are not stored in the checkpoint.
-  auto resume_command = [](const Args& a, const train::Interrupted& e) {
+  auto resume_command = [](const Args& a, const train::Interrupted& e, int ranks) {
     std::string cmd =
-        fmt::format("rectify train --resume {} --epochs {}", shell_quoted(e.checkpoint), e.epochs);
+        fmt::format("{}rectify train --resume {} --epochs {}",
+                    ranks > 1 ? fmt::format("mpirun -np {} ", ranks) : std::string(),
+                    shell_quoted(e.checkpoint), e.epochs);
     if (!a.o.save.empty()) cmd += " --save " + shell_quoted(a.o.save);
     if (!a.data.empty()) cmd += " --data " + shell_quoted(a.data);
     if (!a.json_log.empty()) cmd += " --json-log " + shell_quoted(a.json_log);
@@ -137,6 +142,16 @@ Action add_train(CLI::App& app) {
   cmd->add_option("--threads", args->threads,
                   fmt::format("Threads, 1 to {} (default: all cores)", kMaxThreads))
       ->check(CLI::Range(1, kMaxThreads));
+  cmd->add_option("--bucket-kb", args->bucket_kb,
+                  "Under mpirun: the gradients go out in buckets of this many KiB while backward "
+                  "runs (0: all at once after it)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20));
+  cmd->add_option("--rank-timeout", args->rank_timeout,
+                  "Under mpirun: seconds a rank waits for another before it names it and stops "
+                  "every rank")
+      ->capture_default_str()
+      ->check(finite_in(1, 86400));
   cmd->add_option("--data", args->data,
                   "Directory of IDX files (default: /usr/share/datasets/fashion-mnist, else "
                   "the embedded sample)")
@@ -160,7 +175,16 @@ Action add_train(CLI::App& app) {
                   "Write one JSON object per epoch to this file (appended to with --resume)")
       ->check(kNonEmpty);
   return [args, resume_command] {
-    if (args->threads > 0) set_num_threads(args->threads);
+    // Under mpirun: one rank of a data-parallel run (nullptr: the only process).
+    auto* ranks = join_ranks(args->rank_timeout);
+    train::Team* team = ranks != nullptr ? &ranks->team() : nullptr;
+    const int size = team != nullptr ? team->size() : 1;
+    const bool rank0 = team == nullptr || team->rank() == 0;  // the one that prints and writes
+    if (args->threads > 0) {
+      set_num_threads(args->threads);
+    } else if (ranks != nullptr) {
+      set_num_threads(default_rank_threads(*ranks));
+    }
     auto options = args->o;
     // Everything is checked before any file is touched: the log, the checkpoint, the data.
     auto shown = options;  // the options the run will have: a checkpoint's own when resuming
@@ -176,7 +200,7 @@ Action add_train(CLI::App& app) {
     }
     if (options.save.empty()) options.interrupt_save = kInterruptedCheckpoint;
     const std::string& save = options.save.empty() ? options.interrupt_save : options.save;
-    const auto save_file = train::save_target(save);
+    const auto save_file = rank0 ? train::save_target(save) : std::filesystem::path();
     const auto data =
         args->data.empty() ? data::load_fashion_mnist() : data::load_fashion_mnist(args->data);
     if (shown.batch > data.train.count) {
@@ -184,17 +208,20 @@ Action add_train(CLI::App& app) {
           "train: batch {} is larger than the {} training images", shown.batch, data.train.count));
     }
     const auto& o = args->o;
-    fmt::print(
-        "rectify train: {}{} with {}, {} epochs, batch {}, {}; data: {} ({} train, {} test)\n",
-        o.resume.empty() ? "" : fmt::format("resuming {}: ", o.resume), shown.model,
-        shown.activation, shown.epochs, shown.batch, shown.optimizer, data.source, data.train.count,
-        data.test.count);
+    if (rank0) {
+      fmt::print(
+          "rectify train: {}{} with {}, {} epochs, batch {}, {}; data: {} ({} train, {} test){}\n",
+          o.resume.empty() ? "" : fmt::format("resuming {}: ", o.resume), shown.model,
+          shown.activation, shown.epochs, shown.batch, shown.optimizer, data.source,
+          data.train.count, data.test.count,
+          size > 1 ? fmt::format("; {} ranks x {} threads", size, num_threads()) : "");
+    }
     std::unique_ptr<JsonLog> log;
-    if (!args->json_log.empty()) {
+    if (rank0 && !args->json_log.empty()) {
       // A resumed run continues the log of the run it continues.
       log = std::make_unique<JsonLog>(args->json_log, !o.resume.empty());
     }
-    const bool tty = isatty(STDERR_FILENO) != 0;
+    const bool tty = rank0 && isatty(STDERR_FILENO) != 0;
     auto progress = [tty](int epoch, std::size_t done, std::size_t total, double loss) {
       // A bar that redraws itself on a terminal; nothing per batch otherwise (the epoch line
       // below is the periodic progress when output goes to a file or a pipe).
@@ -206,7 +233,8 @@ Action add_train(CLI::App& app) {
                  100.0 * static_cast<double>(done) / static_cast<double>(total), loss);
       if (done == total) fmt::print(stderr, "\r{:<70}\r", "");
     };
-    auto report = [&log](const train::EpochMetrics& m) {
+    auto report = [&log, rank0](const train::EpochMetrics& m) {
+      if (!rank0) return;
       fmt::print(
           "epoch {:>3}  train loss {:.4f} acc {:.4f}  test loss {:.4f} acc {:.4f}  "
           "{:.2f} s  {:.0f} img/s\n",
@@ -222,10 +250,19 @@ Action add_train(CLI::App& app) {
       if (log) log->write_line(train::to_json(m));
     };
     SigintGuard signals;
-    signals.keep_clean(save_file.string() + ".tmp");
+    if (rank0) signals.keep_clean(save_file.string() + ".tmp");
+    auto stop = [&signals] { return signals.raised() != 0; };
     try {
-      train::train(options, data, progress, report, [&signals] { return signals.raised() != 0; });
+      if (team != nullptr) {
+        train::train(options, data, progress, report, stop, *team, args->bucket_kb * 1024);
+      } else {
+        train::train(options, data, progress, report, stop);
+      }
     } catch (const train::Interrupted& e) {
+      // Every rank stops after the same batch; a rank the signal did not reach ends as if it had
+      // (mpirun passes SIGTERM on).
+      const int sig = signals.raised() != 0 ? signals.raised() : SIGTERM;
+      if (!rank0) return 128 + sig;
       if (tty) fmt::print(stderr, "\r{:<70}\r", "");
       const std::string where = e.batch == e.batches
                                     ? fmt::format("after epoch {} of {}", e.epoch, e.epochs)
@@ -235,10 +272,9 @@ Action add_train(CLI::App& app) {
                                     ? "no --save was given: the default file, in the current "
                                       "directory"
                                     : "the --save file";
-      const int sig = signals.raised();
       fmt::print(stderr, "rectify train: interrupted{} {}; checkpoint saved to {} ({})\n",
                  sig == SIGTERM ? " by SIGTERM" : "", where, e.checkpoint, which);
-      fmt::print(stderr, "To resume: {}\n", resume_command(*args, e));
+      fmt::print(stderr, "To resume: {}\n", resume_command(*args, e, size));
       if (log) log->close();
       // 128 + the signal, as a shell reports a process the signal ended (130 for Ctrl-C).
       return 128 + sig;

@@ -7,6 +7,8 @@
 #include <stdexcept>
 
 #include "app.hpp"
+#include "ranks.hpp"
+#include "rectify/train/trainer.hpp"
 
 namespace {
 
@@ -27,6 +29,29 @@ int flushed(int status) {
   return status;
 }
 
+// An error while running: on one process, printed, with its status. On several ranks, an error
+// every rank meets at the same point (a refused option, a diverged run: decided from numbers all
+// ranks share) is printed by rank 0 and every rank ends normally; any other error may be one
+// rank's alone, so that rank prints it and ends every rank (the others would wait for it).
+int failed(const std::exception& e, int status, bool every_rank_meets_it) {
+  std::fflush(stdout);
+  auto* ranks = rectify::cli::joined_ranks();
+  if (ranks == nullptr || ranks->team().size() == 1) {
+    fmt::print(stderr, "rectify: error: {}\n", e.what());
+    rectify::cli::leave_ranks();
+    return status;
+  }
+  const auto& team = ranks->team();
+  if (every_rank_meets_it) {
+    if (team.rank() == 0) fmt::print(stderr, "rectify: error: {}\n", e.what());
+    rectify::cli::leave_ranks();
+    return status;
+  }
+  fmt::print(stderr, "rectify: error on rank {} of {}: {}\n", team.rank(), team.size(), e.what());
+  std::fflush(stderr);
+  ranks->abort(status);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -38,14 +63,14 @@ int main(int argc, char** argv) {
     return flushed(status == 0 ? 0 : kUsageError);
   }
   try {
-    return flushed(cli.run_parsed());
+    const int status = flushed(cli.run_parsed());
+    rectify::cli::leave_ranks();
+    return status;
   } catch (const std::invalid_argument& e) {  // a value from the command line, refused
-    std::fflush(stdout);
-    fmt::print(stderr, "rectify: error: {}\n", e.what());
-    return kUsageError;
+    return failed(e, kUsageError, true);
+  } catch (const rectify::train::DivergedError& e) {
+    return failed(e, 1, true);
   } catch (const std::exception& e) {
-    std::fflush(stdout);
-    fmt::print(stderr, "rectify: error: {}\n", e.what());
-    return 1;
+    return failed(e, 1, false);
   }
 }

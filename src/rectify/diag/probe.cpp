@@ -165,6 +165,32 @@ LayerStats ActivationProbe::end_epoch() {
   return s;
 }
 
+std::vector<double> ActivationProbe::epoch_sums() const {
+  std::vector<double> sums{static_cast<double>(values_.count), static_cast<double>(values_.zeros),
+                           values_.sum, values_.sum_sq, grad_sq_, static_cast<double>(batches_)};
+  for (const auto a : alive_) sums.push_back(a);
+  return sums;
+}
+
+void ActivationProbe::set_epoch_sums(std::span<const double> sums) {
+  if (sums.size() != 6 + alive_.size()) {
+    throw std::invalid_argument(fmt::format("probe {}: {} sums for {} units", layer_, sums.size(),
+                                            alive_.size()));
+  }
+  // Counts are exact in a double up to 2^53 elements.
+  values_.count = static_cast<std::uint64_t>(sums[0]);
+  values_.zeros = static_cast<std::uint64_t>(sums[1]);
+  values_.sum = sums[2];
+  values_.sum_sq = sums[3];
+  grad_sq_ = sums[4];
+  batches_ = static_cast<std::size_t>(sums[5]);
+  pending_.clear();
+  for (std::size_t u = 0; u < alive_.size(); ++u) {
+    alive_[u] = sums[6 + u] > 0;
+    if (!alive_[u]) pending_.push_back(static_cast<std::uint32_t>(u));
+  }
+}
+
 std::string ActivationProbe::save() const {
   return fmt::format("{} {} {} {} {} {} {} {} {} {} {} {}", layout_.units, layout_.inner,
                      values_.count, values_.zeros, std::bit_cast<std::uint64_t>(values_.sum),

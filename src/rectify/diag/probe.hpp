@@ -53,6 +53,13 @@ class ActivationProbe {
   // The epoch's statistics; starts the next epoch.
   LayerStats end_epoch();
 
+  // This epoch's sums as numbers that add up across the processes of a data-parallel run: the
+  // outputs' count, zeros, sum and sum of squares, the squared gradient norm, the batches, then
+  // 1 for every unit seen alive. set_epoch_sums() takes the totals (a unit is alive when any
+  // process saw it alive: dead only if dead on every process's data).
+  std::vector<double> epoch_sums() const;
+  void set_epoch_sums(std::span<const double> sums);
+
   // Everything accumulated so far (this epoch's sums and live units, and the dead units of the
   // last epoch) as one line of text, so that a run resumed from a checkpoint reports what the
   // uninterrupted run reports. restore() takes what save() wrote; std::invalid_argument if the

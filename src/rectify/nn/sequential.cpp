@@ -8,9 +8,12 @@ const Tensor& Sequential::forward(const Tensor& x, bool training) {
   return *h;
 }
 
-void Sequential::backward(const Tensor& dy) {
+void Sequential::backward(const Tensor& dy, const std::function<void(std::size_t)>& after_layer) {
   const Tensor* g = &dy;
-  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) g = &(*it)->backward(*g);
+  for (std::size_t i = layers_.size(); i-- > 0;) {
+    g = &layers_[i]->backward(*g);
+    if (after_layer) after_layer(i);
+  }
   for (auto& layer : layers_) {
     for (auto* p : layer->probes()) p->end_batch();
   }

@@ -10,8 +10,9 @@
 namespace rectify::train {
 namespace {
 
-// optional: may be absent from a line; validation: written only when there was a validation set.
-enum class Need { required, optional, validation };
+// optional: may be absent from a line; validation: written only when there was a validation set;
+// team: only when several ranks trained.
+enum class Need { required, optional, validation, team };
 
 // The record's fields in the order of a line: to_json writes every one, parse_metrics reads
 // every one. `field(key, member, need)`; M is EpochMetrics or const EpochMetrics.
@@ -26,6 +27,9 @@ void epoch_fields(M& m, const Field& field) {
   field("val_acc", m.val_acc, Need::validation);
   field("seconds", m.seconds, Need::optional);
   field("images_per_s", m.images_per_s, Need::optional);
+  field("ranks", m.ranks, Need::team);
+  field("comm_wait_seconds", m.comm_wait_seconds, Need::team);
+  field("comm_bytes_per_step", m.comm_bytes_per_step, Need::team);
 }
 
 // The same for an entry of "layers"; `derived(key, value)` is written, never read.
@@ -90,7 +94,9 @@ std::string to_json(const EpochMetrics& m) {
   };
   const bool validation = !std::isnan(m.val_acc);
   epoch_fields(m, [&](const char* key, const auto& value, Need need) {
-    if (need != Need::validation || validation) j[key] = value;
+    if ((need != Need::validation || validation) && (need != Need::team || m.ranks > 1)) {
+      j[key] = value;
+    }
   });
   for (const auto& l : m.layers) {
     nlohmann::ordered_json layer;

@@ -20,12 +20,16 @@ struct EpochMetrics {
   double val_loss = std::numeric_limits<double>::quiet_NaN();
   double val_acc = std::numeric_limits<double>::quiet_NaN();
   double seconds = 0, images_per_s = 0;  // the training loop only
+  // A data-parallel run (ranks > 1): rank 0's time blocked waiting for the other ranks in the
+  // epoch's training loop, and the bytes it sent per step.
+  int ranks = 1;
+  double comm_wait_seconds = 0, comm_bytes_per_step = 0;
   std::vector<diag::LayerStats> layers;  // one per activation layer, when diagnostics are on
 };
 
 // One JSON object on one line: epoch, train_loss, train_acc, test_loss, test_acc, val_loss and
 // val_acc (only when there is a validation set: val_acc is not NaN), seconds,
-// images_per_s and, when there are any, "layers" (name, units, dead, dead_fraction, died,
+// images_per_s, ranks, comm_wait_seconds and comm_bytes_per_step (only when ranks > 1) and, when there are any, "layers" (name, units, dead, dead_fraction, died,
 // revived, sparsity, mean, std, grad_norm). NaN and infinities are written as null.
 std::string to_json(const EpochMetrics& m);
 

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <random>
@@ -16,6 +19,7 @@
 #include "rectify/nn/loss.hpp"
 #include "rectify/train/checkpoint.hpp"
 #include "rectify/train/finite_check.hpp"
+#include "rectify/train/gradient_sync.hpp"
 #include "rectify/train/layer_state.hpp"
 #include "rectify/train/models.hpp"
 #include "rectify/train/optimizer.hpp"
@@ -27,15 +31,17 @@ struct Evaluation {
   double loss = 0, accuracy = 0;
 };
 
+// The loss and accuracy on `set`, each rank of the team taking a share of its images.
 Evaluation evaluate(nn::Sequential& model, const std::string& model_name, const data::Dataset& set,
-                    std::size_t batch) {
+                    std::size_t batch, Team& team) {
   nn::Tensor x;
   std::vector<std::int32_t> y;
   std::vector<std::size_t> indices;
   double loss = 0;
   std::size_t correct = 0;
-  for (std::size_t start = 0; start < set.count; start += batch) {
-    const std::size_t b = std::min(batch, set.count - start);
+  const Share share = share_of(set.count, team.rank(), team.size());
+  for (std::size_t start = share.begin; start < share.end; start += batch) {
+    const std::size_t b = std::min(batch, share.end - start);
     indices.resize(b);
     for (std::size_t i = 0; i < b; ++i) indices[i] = start + i;
     x.resize(model_input_shape(model_name, b, set.rows, set.cols));
@@ -45,8 +51,10 @@ Evaluation evaluate(nn::Sequential& model, const std::string& model_name, const 
     loss += r.loss * static_cast<double>(b);
     correct += r.correct;
   }
+  std::array<double, 2> sums{loss, static_cast<double>(correct)};
+  team.sum(sums);
   const auto n = static_cast<double>(set.count);
-  return {loss / n, static_cast<double>(correct) / n};
+  return {sums[0] / n, sums[1] / n};
 }
 
 // Scales every gradient by max_norm / ||g|| when the global L2 norm ||g|| exceeds max_norm. A
@@ -111,7 +119,29 @@ struct Model {
   std::vector<diag::ActivationProbe*> probes;  // those enabled
   nn::Tensor x, dlogits;                       // the batch's input; (B, 10)
   std::vector<std::int32_t> y;                 // (B)
+  Team* team = nullptr;
+  std::unique_ptr<GradientSync> sync;  // with more than one rank
 };
+
+// The diagnostics' epoch sums of every probe, summed over the ranks (the batches counted once:
+// every rank ran them).
+void sum_probes(Model& m) {
+  if (m.team->size() == 1 || m.probes.empty()) return;
+  std::vector<double> all;
+  std::vector<std::size_t> ends;
+  for (auto* p : m.probes) {
+    auto sums = p->epoch_sums();
+    if (m.team->rank() != 0) sums[5] = 0;
+    all.insert(all.end(), sums.begin(), sums.end());
+    ends.push_back(all.size());
+  }
+  m.team->sum(all);
+  std::size_t begin = 0;
+  for (std::size_t i = 0; i < m.probes.size(); ++i) {
+    m.probes[i]->set_epoch_sums(std::span(all).subspan(begin, ends[i] - begin));
+    begin = ends[i];
+  }
+}
 
 // The errors that stop a run whose loss (naming the first layer whose output overflowed) or whose
 // parameters (naming each one) stopped being finite.
@@ -130,36 +160,83 @@ DivergedError update_diverged(const Model& m, int epoch, std::size_t batch_numbe
                   epoch, batch_number, describe_non_finite(m.params)));
 }
 
-// One training step on the images `batch` of `set`: forward, loss, backward, clipping, the
-// optimizer's update at rate `lr`. DivergedError naming the epoch and the batch (1-based) when the
-// loss or a parameter stops being finite: the run stops before anything is saved, so the last
-// checkpoint stays the last good state.
-nn::LossResult train_step(Model& m, const TrainOptions& o, const data::Dataset& set,
-                          std::span<const std::size_t> batch, double lr, int epoch,
-                          std::size_t batch_number) {
-  m.x.resize(model_input_shape(o.model, batch.size(), set.rows, set.cols));
-  m.y.resize(batch.size());
-  data::fill_batch(set, batch, m.x.span(), m.y);
-  const nn::Tensor& logits = m.net.forward(m.x, true);  // (B, 10)
-  const auto r = nn::softmax_cross_entropy(logits, m.y, &m.dlogits);
-  if (!std::isfinite(r.loss)) throw loss_diverged(m, r.loss, epoch, batch_number);
-  m.net.backward(m.dlogits);
+// What a step reports, summed over the ranks: the loss times the images, the correct answers,
+// and whether any rank was asked to stop.
+struct StepResult {
+  double loss_sum = 0;
+  std::size_t correct = 0;
+  bool stop = false;
+};
+
+// One training step on the images `batch` of `set` (this rank's share of them): forward, loss,
+// backward (the gradients summed over the ranks), clipping, the optimizer's update at rate
+// `lr`. DivergedError naming the epoch and the batch (1-based) when the loss or a parameter stops
+// being finite: the run stops before anything is saved, so the last checkpoint stays the last
+// good state. `stop`: this rank was asked to stop (agreed on with the others here).
+StepResult train_step(Model& m, const TrainOptions& o, const data::Dataset& set,
+                      std::span<const std::size_t> batch, double lr, int epoch,
+                      std::size_t batch_number, bool stop) {
+  Team& team = *m.team;
+  const Share share = share_of(batch.size(), team.rank(), team.size());
+  const auto local = batch.subspan(share.begin, share.size());
+  nn::LossResult r{};
+  if (!local.empty()) {
+    m.x.resize(model_input_shape(o.model, local.size(), set.rows, set.cols));
+    m.y.resize(local.size());
+    data::fill_batch(set, local, m.x.span(), m.y);
+    const nn::Tensor& logits = m.net.forward(m.x, true);  // (B, 10)
+    r = nn::softmax_cross_entropy(logits, m.y, &m.dlogits);
+  }
+  std::array<double, 3> sums{r.loss * static_cast<double>(local.size()),
+                             static_cast<double>(r.correct), stop ? 1.0 : 0.0};
+  team.sum(sums);
+  if (!std::isfinite(sums[0])) {
+    throw loss_diverged(m, sums[0], epoch, batch_number);
+  }
+  if (local.empty()) {
+    for (const auto& p : m.params) p.grad->fill(0.0f);  // a share of no images adds nothing
+  } else if (team.size() == 1) {
+    m.net.backward(m.dlogits);
+  } else {
+    // The loss is the mean over this rank's share: its gradient times share / batch is this
+    // share's part of the global batch's mean, and the ranks' parts add up to it.
+    const auto scale = static_cast<float>(static_cast<double>(local.size()) /
+                                          static_cast<double>(batch.size()));
+    for (float& g : m.dlogits.span()) g *= scale;
+    m.net.backward(m.dlogits, [&m](std::size_t layer) { m.sync->layer_done(layer); });
+  }
+  if (m.sync) m.sync->finish();
   if (o.max_grad_norm > 0) clip_gradients(m.params, o.max_grad_norm);
   m.optimizer->set_learning_rate(lr);
   if (!m.optimizer->step(m.params)) throw update_diverged(m, epoch, batch_number);
-  return r;
+  return {sums[0], static_cast<std::size_t>(sums[1]), sums[2] > 0};
 }
 
 // Where the run starts: the options' fresh state, or the state `options.resume` holds, which
 // keeps every option of the checkpoint but the number of epochs, where to save and the
 // diagnostics, so that it continues exactly the run that wrote it. Everything is checked before
 // any work: a run that cannot save should not train for an epoch first.
+// The checkpoint to resume from: read by rank 0 (checked there) and sent to the others, so that
+// every rank starts from the same bytes even where only rank 0 can read the file.
+SafetensorsFile read_resumed(const std::string& path, Team& team) {
+  if (team.size() == 1) return load_safetensors(path);
+  std::vector<std::uint8_t> bytes;
+  if (team.rank() == 0) {
+    load_safetensors(path);  // every check, with its message, before the bytes go out
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) throw CheckpointError(path + ": cannot read");
+  }
+  bytes = team.broadcast_from_root(std::move(bytes));
+  return parse_safetensors(bytes, path);
+}
+
 RunState starting_state(const TrainOptions& options, const data::Dataset& set,
-                        std::optional<SafetensorsFile>& resumed) {
+                        std::optional<SafetensorsFile>& resumed, Team& team) {
   RunState run{.options = options,
                .shuffle_rng = std::mt19937_64(options.seed ^ 0x9E3779B97F4A7C15ull)};
   if (!options.resume.empty()) {
-    resumed = load_safetensors(options.resume);
+    resumed = read_resumed(options.resume, team);
     run = read_run_state(*resumed, options.resume);
     run.options.epochs = options.epochs;
     run.options.save = options.save;
@@ -182,8 +259,15 @@ RunState starting_state(const TrainOptions& options, const data::Dataset& set,
     throw std::invalid_argument(
         fmt::format("train: batch {} is larger than the {} training images", o.batch, set.count));
   }
-  if (!o.save.empty()) save_target(o.save);
-  if (o.save.empty() && !o.interrupt_save.empty()) save_target(o.interrupt_save);
+  if (o.batch < static_cast<std::size_t>(team.size())) {
+    throw std::invalid_argument(fmt::format(
+        "train: batch {} is smaller than the {} ranks: every rank needs an image of every batch",
+        o.batch, team.size()));
+  }
+  if (team.rank() == 0) {  // the one rank that writes
+    if (!o.save.empty()) save_target(o.save);
+    if (o.save.empty() && !o.interrupt_save.empty()) save_target(o.interrupt_save);
+  }
   return run;
 }
 
@@ -191,7 +275,8 @@ RunState starting_state(const TrainOptions& options, const data::Dataset& set,
 // when it resumes. Sets run.options.lr to the rate in use: checkpoints hold it, never 0 for
 // "the default".
 Model build_training_model(RunState& run, const std::string& resume,
-                           const std::optional<SafetensorsFile>& resumed) {
+                           const std::optional<SafetensorsFile>& resumed, Team& team,
+                           std::size_t bucket_bytes) {
   TrainOptions& o = run.options;
   Model m{.net = build_model(o),
           .optimizer = make_optimizer(o.optimizer, o.lr, o.momentum, o.weight_decay)};
@@ -199,9 +284,24 @@ Model build_training_model(RunState& run, const std::string& resume,
   o.lr = m.base_lr;
   m.params = m.net.params();
   m.probes = enabled_probes(m.net, o.diagnostics);
+  m.team = &team;
   if (resumed) {
     restore_checkpoint(*resumed, resume, m.params, *m.optimizer);
     restore_probes(m.probes, run.layer_state, resume);
+  }
+  if (team.size() > 1) {
+    for (const auto& p : m.params) {
+      const auto values = p.value->span();
+      team.broadcast(std::span(reinterpret_cast<std::uint8_t*>(values.data()),
+                               values.size() * sizeof(float)));
+    }
+    // The checkpoint's sums of the epoch under way are rank 0's to add (they are the team's).
+    for (auto* p : m.probes) {
+      auto sums = p->epoch_sums();
+      if (team.rank() != 0) std::fill(sums.begin(), sums.end(), 0.0);
+      p->set_epoch_sums(sums);
+    }
+    m.sync = std::make_unique<GradientSync>(team, m.net, bucket_bytes);
   }
   return m;
 }
@@ -224,12 +324,19 @@ struct EpochSums {
   double loss = 0;  // the sum of the batches' mean losses times their sizes
   std::size_t correct = 0;
 
-  void add(const nn::LossResult& r, std::size_t count) {
+  void add(double loss_sum, std::size_t step_correct) {
     ++batches;
-    loss += r.loss * static_cast<double>(count);
-    correct += r.correct;
+    loss += loss_sum;
+    correct += step_correct;
   }
 };
+
+// Whether any rank was asked to stop: every rank stops at the same point.
+bool agreed_stop(Team& team, bool asked) {
+  std::array<double, 1> any{asked ? 1.0 : 0.0};
+  team.sum(any);
+  return any[0] > 0;
+}
 
 // The position a mid-epoch checkpoint left in `run` (zero at an epoch boundary), taken out of
 // it: from here on the run state is that of the epoch's end.
@@ -251,9 +358,12 @@ double run_fraction(const TrainOptions& o, int epoch, std::size_t b, std::size_t
 void begin_epoch(Model& m, const TrainOptions& o, int epoch, std::vector<std::size_t>& order,
                  std::mt19937_64& shuffle_rng) {
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Each rank its own masks (rank 0's are those of a single process).
+  const auto rank = static_cast<std::uint64_t>(m.team->rank());
   for (const auto& layer : m.net.layers()) {
     if (auto* drop = dynamic_cast<nn::Dropout*>(layer.get())) {
-      drop->reseed(o.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(epoch));
+      drop->reseed(o.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(epoch) +
+                   rank * 0xD1B54A32D192ED03ull);
     }
   }
   data::shuffle(order, shuffle_rng);
@@ -281,7 +391,7 @@ EpochMetrics epoch_metrics(Model& m, const TrainOptions& o, const data::FashionM
   const data::Dataset& set = data.train;
   // At the training batch size: the layers' buffers are already that size, and a larger batch
   // would raise the peak memory (a cnn at 1000 images per batch held 270 MiB).
-  const auto test = evaluate(m.net, o.model, data.test, std::max<std::size_t>(o.batch, 64));
+  const auto test = evaluate(m.net, o.model, data.test, std::max<std::size_t>(o.batch, 64), *m.team);
   const std::size_t images = set.count - std::min(set.count, first_batch * o.batch);
   EpochMetrics metrics{
       .epoch = epoch,
@@ -292,10 +402,12 @@ EpochMetrics epoch_metrics(Model& m, const TrainOptions& o, const data::FashionM
       .seconds = seconds,
       .images_per_s = static_cast<double>(images) / seconds};
   if (data.validation.count > 0) {
-    const auto val = evaluate(m.net, o.model, data.validation, std::max<std::size_t>(o.batch, 64));
+    const auto val =
+        evaluate(m.net, o.model, data.validation, std::max<std::size_t>(o.batch, 64), *m.team);
     metrics.val_loss = val.loss;
     metrics.val_acc = val.accuracy;
   }
+  sum_probes(m);
   for (auto* p : m.probes) metrics.layers.push_back(p->end_epoch());
   return metrics;
 }
@@ -313,10 +425,18 @@ double scheduled_lr(const std::string& schedule, double lr, double progress) {
 std::vector<EpochMetrics> train(const TrainOptions& options, const data::FashionMnist& data,
                                 const BatchProgress& progress, const EpochReport& report,
                                 const StopRequest& stop) {
+  Team one_process;
+  return train(options, data, progress, report, stop, one_process, 0);
+}
+
+std::vector<EpochMetrics> train(const TrainOptions& options, const data::FashionMnist& data,
+                                const BatchProgress& progress, const EpochReport& report,
+                                const StopRequest& stop, Team& team, std::size_t bucket_bytes) {
   std::optional<SafetensorsFile> resumed;
-  RunState run = starting_state(options, data.train, resumed);
+  RunState run = starting_state(options, data.train, resumed, team);
   const TrainOptions& o = run.options;
-  Model m = build_training_model(run, options.resume, resumed);
+  Model m = build_training_model(run, options.resume, resumed, team, bucket_bytes);
+  const bool writes = team.rank() == 0;
   const data::Dataset& set = data.train;
   const std::size_t batches = (set.count + o.batch - 1) / o.batch;
   check_position(run, batches, options.resume);
@@ -332,17 +452,21 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
     if (sums.batches > 0) restore_dropout(m.net, run.layer_state, options.resume);
     const std::size_t first_batch = sums.batches;
     const auto start = std::chrono::steady_clock::now();
+    const TeamCounters before = team.counters();
     for (std::size_t b = first_batch; b < batches; ++b) {
       const std::size_t first = b * o.batch, count = std::min(o.batch, set.count - first);
       const double lr = scheduled_lr(o.schedule, m.base_lr, run_fraction(o, epoch, b, batches));
-      sums.add(train_step(m, o, set, std::span(order).subspan(first, count), lr, epoch, b + 1),
-               count);
+      const bool asked = stop && b + 1 < batches && stop();
+      const StepResult step = train_step(m, o, set, std::span(order).subspan(first, count), lr,
+                                         epoch, b + 1, asked);
+      sums.add(step.loss_sum, step.correct);
       if (progress) {
         progress(epoch, b + 1, batches, sums.loss / static_cast<double>(first + count));
       }
-      if (stop && b + 1 < batches && stop()) {
+      if (step.stop && b + 1 < batches) {
         // Saved as it stands after this batch, so that a resumed run takes the very next batch.
-        if (!stop_save.empty()) {
+        sum_probes(m);
+        if (writes && !stop_save.empty()) {
           save_checkpoint(stop_save, m.params, *m.optimizer,
                           mid_epoch_state(run, m, epoch, epoch_rng, sums));
         }
@@ -351,13 +475,21 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const TeamCounters after = team.counters();
     history.push_back(epoch_metrics(m, o, data, epoch, sums, first_batch, seconds));
+    if (team.size() > 1) {
+      auto& h = history.back();
+      h.ranks = team.size();
+      h.comm_wait_seconds = after.wait_seconds - before.wait_seconds;
+      h.comm_bytes_per_step = static_cast<double>(after.bytes_sent - before.bytes_sent) /
+                              static_cast<double>(std::max<std::size_t>(1, batches - first_batch));
+    }
     run.epochs_done = epoch;
     run.layer_state = layer_state(m.net, m.probes);
-    if (!o.save.empty()) save_checkpoint(o.save, m.params, *m.optimizer, run);
+    if (writes && !o.save.empty()) save_checkpoint(o.save, m.params, *m.optimizer, run);
     if (report) report(history.back());
-    if (stop && epoch < o.epochs && stop()) {
-      if (o.save.empty() && !stop_save.empty()) {
+    if (stop && epoch < o.epochs && agreed_stop(team, stop())) {
+      if (writes && o.save.empty() && !stop_save.empty()) {
         save_checkpoint(stop_save, m.params, *m.optimizer, run);
       }
       throw Interrupted(epoch, batches, batches, o.epochs, stop_save);

@@ -13,6 +13,7 @@
 #include "rectify/diag/layer_stats.hpp"
 #include "rectify/train/metrics.hpp"
 #include "rectify/train/options.hpp"
+#include "rectify/train/team.hpp"
 
 namespace rectify::train {
 
@@ -49,6 +50,22 @@ class Interrupted : public std::runtime_error {
 std::vector<EpochMetrics> train(const TrainOptions& options, const data::FashionMnist& data,
                                 const BatchProgress& progress = {}, const EpochReport& report = {},
                                 const StopRequest& stop = {});
+
+// The same on every rank of `team` (data parallelism), each with the same options and data. Rank
+// 0's initial parameters (or the checkpoint it reads) go to every rank; each global batch of
+// options.batch images is split into contiguous shares (share_of: the first batch % ranks ranks
+// take one image more); the gradients, scaled so that they add up to the global batch's mean,
+// are summed over the ranks in buckets of `bucket_bytes` (GradientSync) while backward runs, so
+// every rank takes the same step and holds the same parameters, bit for bit. The loss, the
+// accuracies (each rank evaluates a share of the test set) and the diagnostics are summed over
+// the ranks; a stop asked on any rank stops every rank after the same batch. Only rank 0 writes
+// checkpoints. Reproducible for a seed, a rank count and a thread count. Dropout draws its masks
+// per rank; a run with dropout resumed in the middle of an epoch on several ranks continues
+// with rank 0's masks on every rank (not the uninterrupted run's). TeamError when a rank stops
+// answering.
+std::vector<EpochMetrics> train(const TrainOptions& options, const data::FashionMnist& data,
+                                const BatchProgress& progress, const EpochReport& report,
+                                const StopRequest& stop, Team& team, std::size_t bucket_bytes);
 
 // The diagnostics of the untrained model: `batches` training batches (in data order) through
 // forward and backward without an optimizer step. The depth study's gradient norms at init.

@@ -1,0 +1,39 @@
+// The gradients of a data-parallel step summed over the team's ranks, in buckets: the parameters
+// in backward order (last layer first) are packed into buckets of at least `bucket_bytes`; a
+// bucket is sent as soon as the backward of its layers is done, and moves on while the layers
+// before it compute theirs. bucket_bytes = 0: one bucket, sent after the whole backward.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "rectify/nn/sequential.hpp"
+#include "rectify/train/team.hpp"
+
+namespace rectify::train {
+
+class GradientSync {
+ public:
+  GradientSync(Team& team, nn::Sequential& net, std::size_t bucket_bytes);
+  // After the backward of layer `index` (forward order): sends the buckets now complete and
+  // moves the others on.
+  void layer_done(std::size_t index);
+  // Waits for every bucket and writes the sums into the gradients.
+  void finish();
+  std::size_t buckets() const { return buckets_.size(); }
+
+ private:
+  struct Bucket {
+    std::vector<nn::Param> params;
+    std::size_t first_layer = 0;  // its lowest layer: the last of its layers that backward runs
+    std::vector<float> values;
+    std::unique_ptr<PendingSum> pending;
+  };
+  void start(Bucket& bucket);
+  Team& team_;
+  std::vector<Bucket> buckets_;  // in backward order
+  std::size_t started_ = 0;
+};
+
+}  // namespace rectify::train
