@@ -3,6 +3,7 @@
 // name is no record; a damaged file is an error naming it).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <filesystem>
@@ -53,12 +54,23 @@ TEST(Jobs, ThePlanIsEveryStudyInOrderAndShardsSplitItExactly) {
   std::set<std::string> configs;
   for (const auto& j : jobs) configs.insert(job_config(j));
   EXPECT_EQ(configs.size(), jobs.size()) << "two jobs share a key";
+  double longest = 0;
+  for (const auto& j : jobs) longest = std::max(longest, j.weight());
   for (const std::size_t shards : {1u, 2u, 3u, 7u, 100u}) {
-    std::vector<int> owners(jobs.size(), 0);
-    for (std::size_t s = 1; s <= shards; ++s) {
-      for (std::size_t i = 0; i < jobs.size(); ++i) owners[i] += shard_of(i, shards) == s;
+    const auto shard_of = shard_assignment(jobs, shards);
+    ASSERT_EQ(shard_of.size(), jobs.size());
+    std::vector<double> load(shards, 0.0);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      ASSERT_GE(shard_of[i], 1u);
+      ASSERT_LE(shard_of[i], shards);
+      load[shard_of[i] - 1] += jobs[i].weight();
     }
-    for (const int n : owners) EXPECT_EQ(n, 1) << shards << " shards";
+    // Longest first to the least loaded: the shards end within one longest job of each other.
+    const auto [least, most] = std::minmax_element(load.begin(), load.end());
+    if (shards < jobs.size()) {
+      EXPECT_LE(*most - *least, longest + 1e-9) << shards << " shards";
+    }
+    EXPECT_EQ(shard_assignment(jobs, shards), shard_of) << "not the same on a second call";
   }
   auto only_depth = plan;
   only_depth.studies = parse_studies("depth");

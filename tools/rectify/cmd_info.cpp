@@ -1,9 +1,10 @@
-// rectify info: version, SIMD targets, threads and the BLAS kernels.
+// rectify info: version, SIMD targets, threads, the BLAS kernels and MPI.
 #include <cblas.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "commands.hpp"
+#include "rectify/mpi/session.hpp"
 #include "rectify/rectify.hpp"
 
 namespace rectify::cli {
@@ -22,6 +23,8 @@ Action add_info(CLI::App& app) {
                openblas_get_parallel() == 2 ? "on rectify's OpenMP threads"
                                             : "WARNING: a thread pool of its own (not the OpenMP "
                                               "build): a second thread may slow training down");
+    fmt::print("MPI: {}{}\n", mpi::library_version(),
+               mpi::available() ? " (mpirun -np N rectify train|lab)" : "");
     return 0;
   };
 }

@@ -12,6 +12,8 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "ranks.hpp"
+#include "rectify/lab/across_ranks.hpp"
 #include "rectify/data/dataset.hpp"
 #include "rectify/lab/claims.hpp"
 #include "rectify/lab/report.hpp"
@@ -148,11 +150,25 @@ Action add_lab(CLI::App& app) {
     if (plan.studies != lab::StudySet{}) command += " --studies " + lab::to_string(plan.studies);
     lab::LabRunOptions run{.records = std::filesystem::path(args->out) / "runs"};
     if (!args->shard.empty()) std::tie(run.shard, run.shards) = parse_shard(args->shard);
+    // Under mpirun: each rank runs a shard, rank 0 gathers the runs and writes the report. A run
+    // can take minutes, so a rank waits for the others without a time limit (mpirun ends the job
+    // when a rank dies).
+    auto* ranks = join_ranks(0);
+    train::Team* team = ranks != nullptr && ranks->team().size() > 1 ? &ranks->team() : nullptr;
+    if (team != nullptr && (!args->shard.empty() || !args->merge.empty())) {
+      throw std::invalid_argument(
+          "--shard and --merge run as one process: under mpirun the ranks are the shards");
+    }
+    const bool rank0 = team == nullptr || team->rank() == 0;
+    if (team != nullptr && args->jobs == 0 && args->threads <= 1) {
+      plan.jobs = default_rank_threads(*ranks);
+    }
     std::vector<std::filesystem::path> merge_from;
     for (const auto& dir : args->merge) merge_from.push_back(runs_of(dir));
     check_output_dir(args->out);
-    const auto print_line = [](const std::string& line) {
-      fmt::print("{}\n", line);
+    const std::string rank_prefix = rank0 ? "" : fmt::format("rank {}: ", team->rank());
+    const auto print_line = [&rank_prefix](const std::string& line) {
+      fmt::print("{}{}\n", rank_prefix, line);
       std::fflush(stdout);
     };
 
@@ -165,17 +181,25 @@ Action add_lab(CLI::App& app) {
       const auto data = !args->data.empty() ? data::load_fashion_mnist(args->data)
                         : args->quick       ? data::load_fashion_mnist_sample()
                                             : data::load_fashion_mnist();
-      fmt::print("rectify lab ({}{}): {} ({} train, {} test images); {} in {}/\n", size,
-                 run.shards > 1 ? fmt::format(", shard {}/{}", run.shard, run.shards) : "",
-                 data.source, data.train.count, data.test.count, run.shards > 1 ? "runs" : "report",
-                 args->out);
-      std::fflush(stdout);
+      if (rank0) {
+        fmt::print("rectify lab ({}{}): {} ({} train, {} test images); {} in {}/\n", size,
+                   run.shards > 1  ? fmt::format(", shard {}/{}", run.shard, run.shards)
+                   : team != nullptr ? fmt::format(", {} ranks x {} runs side by side",
+                                                   team->size(), plan.jobs)
+                                     : "",
+                   data.source, data.train.count, data.test.count,
+                   run.shards > 1 ? "runs" : "report", args->out);
+        std::fflush(stdout);
+      }
       SigintGuard signals;
       run.stop = [&signals] { return signals.raised() != 0; };
       try {
-        results = lab::run_lab(plan, data, print_line, run);
+        results = team != nullptr ? lab::run_lab_across(plan, data, print_line, run, *team)
+                                  : lab::run_lab(plan, data, print_line, run);
       } catch (const lab::LabInterrupted& e) {
-        const int sig = signals.raised();
+        // Under mpirun every rank stops; a rank the signal did not reach ends as if it had.
+        const int sig = signals.raised() != 0 ? signals.raised() : team ? SIGTERM : 0;
+        if (!rank0) return 128 + sig;
         fmt::print(stderr,
                    "rectify lab: interrupted{}; {} of {} runs are finished and kept in {}\n"
                    "To resume, run the same command again: finished runs are not run again.\n",
@@ -190,6 +214,7 @@ Action add_lab(CLI::App& app) {
             run.shard, run.shards, results.runs, results.reused, run.records.string(), command);
         return 0;
       }
+      if (!rank0) return 0;  // rank 0 writes the report
     }
     const auto claims = lab::judge_claims(results);
     const auto files = lab::write_report(results, claims, args->out, command);

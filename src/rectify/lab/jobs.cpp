@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <nlohmann/json.hpp>
 
 #include "rectify/act/activation.hpp"
@@ -85,6 +86,23 @@ double Job::weight() const {
   if (study == Study::cnn) return 40 * images * options.epochs;
   if (study == Study::rnn) return 4 * images * options.epochs;
   return deep ? 2.0 * options.epochs + 0.1 : options.epochs;
+}
+
+std::vector<std::size_t> shard_assignment(const std::vector<Job>& jobs, std::size_t shards) {
+  std::vector<std::size_t> order(jobs.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&jobs](std::size_t a, std::size_t b) {
+    return jobs[a].weight() > jobs[b].weight();
+  });
+  std::vector<double> load(std::max<std::size_t>(1, shards), 0.0);
+  std::vector<std::size_t> shard_of(jobs.size());
+  for (const std::size_t i : order) {
+    const auto least = static_cast<std::size_t>(
+        std::min_element(load.begin(), load.end()) - load.begin());
+    load[least] += jobs[i].weight();
+    shard_of[i] = least + 1;
+  }
+  return shard_of;
 }
 
 std::size_t validation_images(double fraction, std::size_t train_count) {

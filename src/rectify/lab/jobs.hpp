@@ -43,9 +43,10 @@ std::string job_config(const Job& job);
 // The images a validation fraction holds out of `train_count` training images.
 std::size_t validation_images(double fraction, std::size_t train_count);
 
-// Which shard runs job `index` of the plan: jobs are dealt out in turn, 1-based.
-inline std::size_t shard_of(std::size_t index, std::size_t shards) {
-  return index % shards + 1;
-}
+// The shard (1-based) that runs each job of the plan: the longest first (by weight()), each to
+// the shard with the least work so far (the lowest on a tie), so that the shards end close
+// together: their totals differ by at most the longest job. The same plan and count give the
+// same shards on every machine (--shard, and the ranks of mpirun).
+std::vector<std::size_t> shard_assignment(const std::vector<Job>& jobs, std::size_t shards);
 
 }  // namespace rectify::lab

@@ -375,8 +375,9 @@ LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data, const La
   if (plan.threads > 0) set_num_threads(plan.threads);
   const auto jobs = plan_jobs(plan);
   std::vector<const Job*> mine;
+  const auto shard_of = shard_assignment(jobs, options.shards);
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    if (shard_of(i, options.shards) == options.shard) mine.push_back(&jobs[i]);
+    if (shard_of[i] == options.shard) mine.push_back(&jobs[i]);
   }
   const DataIdentity identity = identify(data);
   const std::optional<RunFolder> folder =
@@ -447,7 +448,11 @@ LabResults run_lab(const LabPlan& plan, const data::FashionMnist& data, const La
       failed = true;
     }
   };
-  // Each thread takes the next run as it frees up (runs differ in length by 40 times).
+  // Each thread takes the next run as it frees up, the longest first (runs differ in length by 40
+  // times: a long one started last would keep one thread busy alone at the end).
+  std::stable_sort(parallel.begin(), parallel.end(), [&mine](std::size_t a, std::size_t b) {
+    return mine[a]->weight() > mine[b]->weight();
+  });
   const int workers = std::max(1, plan.jobs);
   std::atomic<std::size_t> next{0};
 #pragma omp parallel num_threads(workers) if (workers > 1)
@@ -482,6 +487,7 @@ LabResults merge_lab(const LabPlan& plan, const std::vector<std::filesystem::pat
   const auto jobs = plan_jobs(plan);
   std::vector<RunRecord> records;
   std::vector<std::string> missing;
+  const auto shard_of = shard_assignment(jobs, folders.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const std::string config = job_config(jobs[i]);
     std::optional<RunRecord> found;
@@ -490,7 +496,7 @@ LabResults merge_lab(const LabPlan& plan, const std::vector<std::filesystem::pat
     }
     if (!found) {
       missing.push_back(fmt::format("'{}' (run {} of the plan: shard {} of {})", jobs[i].label(),
-                                    i + 1, shard_of(i, folders.size()), folders.size()));
+                                    i + 1, shard_of[i], folders.size()));
       continue;
     }
     if (!records.empty() && !found->data.same_data(records.front().data)) {

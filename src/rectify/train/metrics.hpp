@@ -3,6 +3,7 @@
 // once (metrics.cpp) for both directions.
 #pragma once
 
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -24,6 +25,9 @@ struct EpochMetrics {
   // epoch's training loop, and the bytes it sent per step.
   int ranks = 1;
   double comm_wait_seconds = 0, comm_bytes_per_step = 0;
+  // FNV-1a of every parameter's bytes at the end of the epoch (not in the JSON line): the same on
+  // every rank of a data-parallel run (checked), and from run to run of the same setup.
+  std::uint64_t parameter_digest = 0;
   std::vector<diag::LayerStats> layers;  // one per activation layer, when diagnostics are on
 };
 

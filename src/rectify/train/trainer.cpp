@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -331,6 +332,33 @@ struct EpochSums {
   }
 };
 
+// FNV-1a over the bytes of every parameter.
+std::uint64_t parameter_digest(const std::vector<nn::Param>& params) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const auto& p : params) {
+    for (const float v : p.value->span()) {
+      const auto bits = std::bit_cast<std::uint32_t>(v);
+      for (int k = 0; k < 32; k += 8) h = (h ^ ((bits >> k) & 0xFFu)) * 0x100000001b3ull;
+    }
+  }
+  return h;
+}
+
+// Every rank must hold rank 0's parameters after a step: the same gradients and the same update
+// give the same bits, unless a rank computes differently (another build or SIMD target, other
+// data). Checked once an epoch, from the digests.
+void check_same_parameters(Team& team, std::uint64_t digest, int epoch) {
+  if (team.size() == 1) return;
+  std::uint64_t root = digest;
+  team.broadcast(std::span(reinterpret_cast<std::uint8_t*>(&root), sizeof root));
+  if (root != digest) {
+    throw TeamError(fmt::format(
+        "after epoch {} the parameters of rank {} differ from rank 0's: every rank needs the same "
+        "data, the same build and the same SIMD target",
+        epoch, team.rank()));
+  }
+}
+
 // Whether any rank was asked to stop: every rank stops at the same point.
 bool agreed_stop(Team& team, bool asked) {
   std::array<double, 1> any{asked ? 1.0 : 0.0};
@@ -484,6 +512,8 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
       h.comm_bytes_per_step = static_cast<double>(after.bytes_sent - before.bytes_sent) /
                               static_cast<double>(std::max<std::size_t>(1, batches - first_batch));
     }
+    history.back().parameter_digest = parameter_digest(m.params);
+    check_same_parameters(team, history.back().parameter_digest, epoch);
     run.epochs_done = epoch;
     run.layer_state = layer_state(m.net, m.probes);
     if (writes && !o.save.empty()) save_checkpoint(o.save, m.params, *m.optimizer, run);
