@@ -16,7 +16,7 @@
 
 #include "rectify/data/dataset.hpp"
 #include "rectify/lab/across_ranks.hpp"
-#include "rectify/mpi/session.hpp"
+#include "rectify/dist/session.hpp"
 #include "rectify/train/trainer.hpp"
 
 namespace rectify {
@@ -225,7 +225,7 @@ TEST(LabAcrossRanks, GivesTheResultsOfOneProcess) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  rectify::mpi::Session session(60);
+  rectify::dist::Session session(60);
   rectify::g_team = &session.team();
   return RUN_ALL_TESTS();
 }

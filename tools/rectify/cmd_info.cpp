@@ -4,7 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "commands.hpp"
-#include "rectify/mpi/session.hpp"
+#include "rectify/dist/session.hpp"
 #include "rectify/rectify.hpp"
 
 namespace rectify::cli {
@@ -23,8 +23,8 @@ Action add_info(CLI::App& app) {
                openblas_get_parallel() == 2 ? "on rectify's OpenMP threads"
                                             : "WARNING: a thread pool of its own (not the OpenMP "
                                               "build): a second thread may slow training down");
-    fmt::print("MPI: {}{}\n", mpi::library_version(),
-               mpi::available() ? " (mpirun -np N rectify train|lab)" : "");
+    fmt::print("MPI: {}{}\n", dist::library_version(),
+               dist::available() ? " (mpirun -np N rectify train|lab)" : "");
     return 0;
   };
 }

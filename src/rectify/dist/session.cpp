@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "rectify/mpi/session.hpp"
+#include "rectify/dist/session.hpp"
 
-namespace rectify::mpi {
+namespace rectify::dist {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -182,7 +182,18 @@ class MpiTeam final : public train::Team {
   }
   MPI_Comm comm() const { return comm_; }
 
+  // Receive buffers outlive the sums that use them: a step's buckets take the same ones again
+  // (a fresh 100 KB allocation is fresh pages, faulted in on every step).
+  std::vector<float> take_buffer() {
+    if (free_buffers_.empty()) return {};
+    auto b = std::move(free_buffers_.back());
+    free_buffers_.pop_back();
+    return b;
+  }
+  void give_back(std::vector<float> buffer) { free_buffers_.push_back(std::move(buffer)); }
+
  private:
+  std::vector<std::vector<float>> free_buffers_;
   MPI_Comm comm_;
   double timeout_;
   int rank_ = 0, size_ = 1, tag_ = 0;
@@ -202,9 +213,8 @@ class MpiPendingSum final : public train::PendingSum {
           static_cast<unsigned>(n)));
     }
     const std::size_t mine = chunk(me).size();
+    copies_ = team.take_buffer();
     copies_.resize(mine * static_cast<std::size_t>(n));
-    std::copy(chunk(me).begin(), chunk(me).end(),
-              copies_.begin() + static_cast<long>(mine) * me);
     for (int p = 0; p < n; ++p) {
       if (p == me) continue;
       round_.receive(copies_.data() + mine * static_cast<std::size_t>(p), mine, MPI_FLOAT, p,
@@ -212,6 +222,8 @@ class MpiPendingSum final : public train::PendingSum {
       team.send(round_, chunk(p).data(), chunk(p).size(), MPI_FLOAT, p, tag_);
     }
   }
+
+  ~MpiPendingSum() override { team_.give_back(std::move(copies_)); }
 
   bool test() override {
     if (phase_ == 0 && round_.test()) {
@@ -242,13 +254,23 @@ class MpiPendingSum final : public train::PendingSum {
                            bounds_[static_cast<std::size_t>(p) + 1] -
                                bounds_[static_cast<std::size_t>(p)]);
   }
+  // This rank's own copy is its chunk of the values, where the sum goes: element by element,
+  // each read before it is written.
   void add_in_rank_order() {
     const auto out = chunk(team_.rank());
     const std::size_t m = out.size();
-    for (std::size_t i = 0; i < m; ++i) out[i] = copies_[i];
-    for (int p = 1; p < team_.size(); ++p) {
-      const float* x = copies_.data() + m * static_cast<std::size_t>(p);
-      for (std::size_t i = 0; i < m; ++i) out[i] += x[i];
+    const auto copy = [&](int p) {
+      return p == team_.rank() ? out.data() : copies_.data() + m * static_cast<std::size_t>(p);
+    };
+    if (team_.size() == 2) {  // the common case in one pass
+      const float *x0 = copy(0), *x1 = copy(1);
+      for (std::size_t i = 0; i < m; ++i) out[i] = x0[i] + x1[i];
+      return;
+    }
+    for (std::size_t i = 0; i < m; ++i) {
+      float total = copy(0)[i];
+      for (int p = 1; p < team_.size(); ++p) total += copy(p)[i];
+      out[i] = total;
     }
   }
 
@@ -257,7 +279,7 @@ class MpiPendingSum final : public train::PendingSum {
   int tag_;
   int phase_ = 0;  // 0: chunks on the way in, 1: sums on the way out, 2: done
   std::vector<std::size_t> bounds_;
-  std::vector<float> copies_;  // every rank's copy of this rank's chunk, in rank order
+  std::vector<float> copies_;  // the other ranks' copies of this rank's chunk, at their rank
   Requests round_;
 };
 
@@ -308,4 +330,4 @@ void Session::abort(int status) {
   std::exit(status);  // MPI_Abort does not return
 }
 
-}  // namespace rectify::mpi
+}  // namespace rectify::dist

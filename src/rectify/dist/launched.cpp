@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "rectify/mpi/session.hpp"
+#include "rectify/dist/session.hpp"
 
-namespace rectify::mpi {
+namespace rectify::dist {
 
 int launched_size() {
   for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
@@ -19,4 +19,4 @@ int launched_size() {
   return 0;
 }
 
-}  // namespace rectify::mpi
+}  // namespace rectify::dist

@@ -8,7 +8,7 @@
 
 #include "rectify/train/team.hpp"
 
-namespace rectify::mpi {
+namespace rectify::dist {
 
 // Whether this build has MPI, and which ("Open MPI v4.1.4, ..."; "absent: built without MPI").
 bool available();
@@ -40,4 +40,4 @@ class Session {
   std::unique_ptr<State> state_;
 };
 
-}  // namespace rectify::mpi
+}  // namespace rectify::dist

@@ -1,9 +1,9 @@
 // The MPI entry points of a build without MPI: they say so.
 #include <stdexcept>
 
-#include "rectify/mpi/session.hpp"
+#include "rectify/dist/session.hpp"
 
-namespace rectify::mpi {
+namespace rectify::dist {
 namespace {
 [[noreturn]] void absent() {
   throw std::runtime_error(
@@ -22,4 +22,4 @@ train::Team& Session::team() { absent(); }
 int Session::local_size() const { return 1; }
 void Session::abort(int) { absent(); }
 
-}  // namespace rectify::mpi
+}  // namespace rectify::dist
