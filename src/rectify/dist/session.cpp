@@ -201,19 +201,27 @@ class MpiTeam final : public train::Team {
 };
 
 // A float sum in two rounds: each rank receives every rank's copy of its own chunk and adds them
-// in rank order, then sends the sum to every rank.
+// in rank order, then sends the sum to every rank. On two ranks, one round: each sends all its
+// values to the other and both add x_0 + x_1 (the same bytes sent, one wait fewer).
 class MpiPendingSum final : public train::PendingSum {
  public:
   MpiPendingSum(MpiTeam& team, std::span<float> values)
       : team_(team), values_(values), tag_(team.next_tag()) {
     const int n = team.size(), me = team.rank();
+    copies_ = team.take_buffer();
+    if (n == 2) {
+      copies_.resize(values.size());
+      round_.receive(copies_.data(), copies_.size(), MPI_FLOAT, 1 - me, tag_, team.comm());
+      team.send(round_, values.data(), values.size(), MPI_FLOAT, 1 - me, tag_);
+      phase_ = 1;
+      return;
+    }
     for (int p = 0; p <= n; ++p) {
       bounds_.push_back(static_cast<std::size_t>(
           static_cast<unsigned long long>(values.size()) * static_cast<unsigned>(p) /
           static_cast<unsigned>(n)));
     }
     const std::size_t mine = chunk(me).size();
-    copies_ = team.take_buffer();
     copies_.resize(mine * static_cast<std::size_t>(n));
     for (int p = 0; p < n; ++p) {
       if (p == me) continue;
@@ -237,13 +245,18 @@ class MpiPendingSum final : public train::PendingSum {
       }
       phase_ = 1;
     }
-    if (phase_ == 1 && round_.test()) phase_ = 2;
+    if (phase_ == 1 && round_.test()) {
+      if (team_.size() == 2) add_pair();
+      phase_ = 2;
+    }
     return phase_ == 2;
   }
 
   void wait() override {
     while (phase_ < 2) {
-      team_.wait(round_, phase_ == 0 ? "a gradient sum, its chunks" : "a gradient sum, its result");
+      team_.wait(round_, team_.size() == 2 ? "a gradient sum"
+                         : phase_ == 0     ? "a gradient sum, its chunks"
+                                           : "a gradient sum, its result");
       test();
     }
   }
@@ -254,6 +267,12 @@ class MpiPendingSum final : public train::PendingSum {
                            bounds_[static_cast<std::size_t>(p) + 1] -
                                bounds_[static_cast<std::size_t>(p)]);
   }
+  void add_pair() {
+    const float* x0 = team_.rank() == 0 ? values_.data() : copies_.data();
+    const float* x1 = team_.rank() == 0 ? copies_.data() : values_.data();
+    for (std::size_t i = 0; i < values_.size(); ++i) values_[i] = x0[i] + x1[i];
+  }
+
   // This rank's own copy is its chunk of the values, where the sum goes: element by element,
   // each read before it is written.
   void add_in_rank_order() {
