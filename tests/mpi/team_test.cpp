@@ -5,18 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <bit>
-#include <memory>
-#include <type_traits>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "rectify/data/dataset.hpp"
-#include "rectify/lab/across_ranks.hpp"
 #include "rectify/dist/session.hpp"
+#include "rectify/lab/across_ranks.hpp"
 #include "rectify/train/trainer.hpp"
 
 namespace rectify {
@@ -54,12 +54,14 @@ void expect_same_bits(const std::vector<T>& got, const std::vector<T>& want, con
   for (std::size_t i = 0; i < got.size(); ++i) {
     using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
     ASSERT_EQ(std::bit_cast<Bits>(got[i]), std::bit_cast<Bits>(want[i]))
-        << what << " element " << i << " of " << got.size() << " on rank " << g_team->rank()
-        << ": " << got[i] << " against " << want[i];
+        << what << " element " << i << " of " << got.size() << " on rank " << g_team->rank() << ": "
+        << got[i] << " against " << want[i];
   }
 }
 
-TEST(Team, HasSeveralRanks) { ASSERT_GE(g_team->size(), 2) << "run under mpirun -np 2 or more"; }
+TEST(Team, HasSeveralRanks) {
+  ASSERT_GE(g_team->size(), 2) << "run under mpirun -np 2 or more";
+}
 
 TEST(Team, SumsDoublesInRankOrder) {
   for (const std::size_t n : {0u, 1u, 3u, 100u}) {
@@ -80,7 +82,8 @@ TEST(Team, SumsFloatsInRankOrderForEveryLength) {
 
 TEST(Team, SeveralSumsUnderWayAtOnceFinishInAnyOrder) {
   std::vector<std::vector<float>> buckets;
-  for (const std::size_t n : {10u, 70000u, 3u}) buckets.push_back(values_of<float>(g_team->rank(), n));
+  for (const std::size_t n : {10u, 70000u, 3u})
+    buckets.push_back(values_of<float>(g_team->rank(), n));
   std::vector<std::unique_ptr<train::PendingSum>> pending;
   for (auto& b : buckets) pending.push_back(g_team->start_sum(b));
   for (auto& p : pending) p->test();
@@ -103,7 +106,8 @@ TEST(Team, BroadcastsAndGathers) {
     return;
   }
   ASSERT_EQ(all.size(), static_cast<std::size_t>(g_team->size()));
-  for (int r = 0; r < g_team->size(); ++r) EXPECT_EQ(all[static_cast<std::size_t>(r)], "rank " + std::to_string(r));
+  for (int r = 0; r < g_team->size(); ++r)
+    EXPECT_EQ(all[static_cast<std::size_t>(r)], "rank " + std::to_string(r));
 }
 
 TEST(Team, SharesSplitABatchIntoContiguousPartsTheFirstRanksTakingTheRest) {

@@ -13,8 +13,8 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "ranks.hpp"
-#include "rectify/lab/across_ranks.hpp"
 #include "rectify/data/dataset.hpp"
+#include "rectify/lab/across_ranks.hpp"
 #include "rectify/lab/claims.hpp"
 #include "rectify/lab/report.hpp"
 #include "rectify/lab/studies.hpp"
@@ -183,10 +183,10 @@ Action add_lab(CLI::App& app) {
                                             : data::load_fashion_mnist();
       if (rank0) {
         fmt::print("rectify lab ({}{}): {} ({} train, {} test images); {} in {}/\n", size,
-                   run.shards > 1  ? fmt::format(", shard {}/{}", run.shard, run.shards)
-                   : team != nullptr ? fmt::format(", {} ranks x {} runs side by side",
-                                                   team->size(), plan.jobs)
-                                     : "",
+                   run.shards > 1 ? fmt::format(", shard {}/{}", run.shard, run.shards)
+                   : team != nullptr
+                       ? fmt::format(", {} ranks x {} runs side by side", team->size(), plan.jobs)
+                       : "",
                    data.source, data.train.count, data.test.count,
                    run.shards > 1 ? "runs" : "report", args->out);
         std::fflush(stdout);

@@ -81,10 +81,9 @@ Action add_train(CLI::App& app) {
   // The command that continues an interrupted run exactly: its checkpoint, its total of epochs,
   // and the flags that are not stored in the checkpoint.
   auto resume_command = [](const Args& a, const train::Interrupted& e, int ranks) {
-    std::string cmd =
-        fmt::format("{}rectify train --resume {} --epochs {}",
-                    ranks > 1 ? fmt::format("mpirun -np {} ", ranks) : std::string(),
-                    shell_quoted(e.checkpoint), e.epochs);
+    std::string cmd = fmt::format("{}rectify train --resume {} --epochs {}",
+                                  ranks > 1 ? fmt::format("mpirun -np {} ", ranks) : std::string(),
+                                  shell_quoted(e.checkpoint), e.epochs);
     if (!a.o.save.empty()) cmd += " --save " + shell_quoted(a.o.save);
     if (!a.data.empty()) cmd += " --data " + shell_quoted(a.data);
     if (!a.json_log.empty()) cmd += " --json-log " + shell_quoted(a.json_log);

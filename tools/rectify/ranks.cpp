@@ -20,9 +20,13 @@ dist::Session* join_ranks(double timeout_seconds) {
   return session().get();
 }
 
-dist::Session* joined_ranks() { return session().get(); }
+dist::Session* joined_ranks() {
+  return session().get();
+}
 
-void leave_ranks() { session().reset(); }
+void leave_ranks() {
+  session().reset();
+}
 
 int default_rank_threads(const dist::Session& session) {
   return std::max(1, omp_get_num_procs() / std::max(1, session.local_size()));

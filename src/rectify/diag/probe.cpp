@@ -166,16 +166,20 @@ LayerStats ActivationProbe::end_epoch() {
 }
 
 std::vector<double> ActivationProbe::epoch_sums() const {
-  std::vector<double> sums{static_cast<double>(values_.count), static_cast<double>(values_.zeros),
-                           values_.sum, values_.sum_sq, grad_sq_, static_cast<double>(batches_)};
+  std::vector<double> sums{static_cast<double>(values_.count),
+                           static_cast<double>(values_.zeros),
+                           values_.sum,
+                           values_.sum_sq,
+                           grad_sq_,
+                           static_cast<double>(batches_)};
   for (const auto a : alive_) sums.push_back(a);
   return sums;
 }
 
 void ActivationProbe::set_epoch_sums(std::span<const double> sums) {
   if (sums.size() != 6 + alive_.size()) {
-    throw std::invalid_argument(fmt::format("probe {}: {} sums for {} units", layer_, sums.size(),
-                                            alive_.size()));
+    throw std::invalid_argument(
+        fmt::format("probe {}: {} sums for {} units", layer_, sums.size(), alive_.size()));
   }
   // Counts are exact in a double up to 2^53 elements.
   values_.count = static_cast<std::uint64_t>(sums[0]);

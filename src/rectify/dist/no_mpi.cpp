@@ -12,14 +12,26 @@ namespace {
 }
 }  // namespace
 
-bool available() { return false; }
-std::string library_version() { return "absent: built without MPI"; }
+bool available() {
+  return false;
+}
+std::string library_version() {
+  return "absent: built without MPI";
+}
 
 struct Session::State {};
-Session::Session(double) { absent(); }
+Session::Session(double) {
+  absent();
+}
 Session::~Session() = default;
-train::Team& Session::team() { absent(); }
-int Session::local_size() const { return 1; }
-void Session::abort(int) { absent(); }
+train::Team& Session::team() {
+  absent();
+}
+int Session::local_size() const {
+  return 1;
+}
+void Session::abort(int) {
+  absent();
+}
 
 }  // namespace rectify::dist

@@ -42,8 +42,7 @@ struct Requests {
     from.push_back(peer);
     check(MPI_Irecv(data, count_of(n), type, peer, tag, comm, &requests.back()), "MPI_Irecv");
   }
-  void send(const void* data, std::size_t n, MPI_Datatype type, int peer, int tag,
-            MPI_Comm comm) {
+  void send(const void* data, std::size_t n, MPI_Datatype type, int peer, int tag, MPI_Comm comm) {
     requests.emplace_back();
     from.push_back(-1);
     check(MPI_Isend(data, count_of(n), type, peer, tag, comm, &requests.back()), "MPI_Isend");
@@ -52,9 +51,9 @@ struct Requests {
   bool test() {
     if (requests.empty()) return true;
     int done = 0;
-    check(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done,
-                      MPI_STATUSES_IGNORE),
-          "MPI_Testall");
+    check(
+        MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE),
+        "MPI_Testall");
     return done != 0;
   }
   // The peers whose message has not arrived.
@@ -77,9 +76,9 @@ void wait_for(Requests& requests, double timeout, const char* what, double& wait
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (timeout > 0 && seconds > timeout) {
       const auto peers = requests.missing();
-      throw train::TeamError(fmt::format(
-          "rank{} {} sent nothing for {:g} s ({}): hung or gone; stopping every rank",
-          peers.size() > 1 ? "s" : "", fmt::join(peers, ", "), timeout, what));
+      throw train::TeamError(
+          fmt::format("rank{} {} sent nothing for {:g} s ({}): hung or gone; stopping every rank",
+                      peers.size() > 1 ? "s" : "", fmt::join(peers, ", "), timeout, what));
     }
     if (spins > 1000) sched_yield();
   }
@@ -217,16 +216,16 @@ class MpiPendingSum final : public train::PendingSum {
       return;
     }
     for (int p = 0; p <= n; ++p) {
-      bounds_.push_back(static_cast<std::size_t>(
-          static_cast<unsigned long long>(values.size()) * static_cast<unsigned>(p) /
-          static_cast<unsigned>(n)));
+      bounds_.push_back(static_cast<std::size_t>(static_cast<unsigned long long>(values.size()) *
+                                                 static_cast<unsigned>(p) /
+                                                 static_cast<unsigned>(n)));
     }
     const std::size_t mine = chunk(me).size();
     copies_.resize(mine * static_cast<std::size_t>(n));
     for (int p = 0; p < n; ++p) {
       if (p == me) continue;
-      round_.receive(copies_.data() + mine * static_cast<std::size_t>(p), mine, MPI_FLOAT, p,
-                     tag_, team.comm());
+      round_.receive(copies_.data() + mine * static_cast<std::size_t>(p), mine, MPI_FLOAT, p, tag_,
+                     team.comm());
       team.send(round_, chunk(p).data(), chunk(p).size(), MPI_FLOAT, p, tag_);
     }
   }
@@ -263,9 +262,9 @@ class MpiPendingSum final : public train::PendingSum {
 
  private:
   std::span<float> chunk(int p) const {
-    return values_.subspan(bounds_[static_cast<std::size_t>(p)],
-                           bounds_[static_cast<std::size_t>(p) + 1] -
-                               bounds_[static_cast<std::size_t>(p)]);
+    return values_.subspan(
+        bounds_[static_cast<std::size_t>(p)],
+        bounds_[static_cast<std::size_t>(p) + 1] - bounds_[static_cast<std::size_t>(p)]);
   }
   void add_pair() {
     const float* x0 = team_.rank() == 0 ? values_.data() : copies_.data();
@@ -308,7 +307,9 @@ std::unique_ptr<train::PendingSum> MpiTeam::start_sum(std::span<float> values) {
 
 }  // namespace
 
-bool available() { return true; }
+bool available() {
+  return true;
+}
 
 std::string library_version() {
   char text[MPI_MAX_LIBRARY_VERSION_STRING];
@@ -342,8 +343,12 @@ Session::~Session() {
   MPI_Finalize();
 }
 
-train::Team& Session::team() { return *state_->team; }
-int Session::local_size() const { return state_->local_size; }
+train::Team& Session::team() {
+  return *state_->team;
+}
+int Session::local_size() const {
+  return state_->local_size;
+}
 void Session::abort(int status) {
   MPI_Abort(MPI_COMM_WORLD, status);
   std::exit(status);  // MPI_Abort does not return

@@ -24,8 +24,8 @@ std::string shard_records(const LabPlan& plan, const RunFolder& folder,
     const auto record = folder.find(job_config(jobs[i]), &identity);
     if (!record) {
       throw std::runtime_error(
-          fmt::format("lab: the record of '{}' is missing from {} after its run",
-                      jobs[i].label(), folder.dir().string()));
+          fmt::format("lab: the record of '{}' is missing from {} after its run", jobs[i].label(),
+                      folder.dir().string()));
     }
     texts.push_back(to_json(*record));
   }
@@ -56,8 +56,8 @@ LabResults run_lab_across(const LabPlan& plan, const data::FashionMnist& data,
 
   const RunFolder folder(options.records);
   const DataIdentity identity = identify(data);
-  auto texts = team.gather_to_root(
-      shard_records(plan, folder, identity, options.shard, options.shards));
+  auto texts =
+      team.gather_to_root(shard_records(plan, folder, identity, options.shard, options.shards));
   if (team.rank() != 0) return mine;
   for (std::size_t rank = 0; rank < texts.size(); ++rank) {
     const auto what = fmt::format("the records of rank {}", rank);

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 #include "rectify/act/activation.hpp"
 
@@ -97,8 +97,8 @@ std::vector<std::size_t> shard_assignment(const std::vector<Job>& jobs, std::siz
   std::vector<double> load(std::max<std::size_t>(1, shards), 0.0);
   std::vector<std::size_t> shard_of(jobs.size());
   for (const std::size_t i : order) {
-    const auto least = static_cast<std::size_t>(
-        std::min_element(load.begin(), load.end()) - load.begin());
+    const auto least =
+        static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
     load[least] += jobs[i].weight();
     shard_of[i] = least + 1;
   }

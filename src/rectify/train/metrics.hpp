@@ -33,8 +33,9 @@ struct EpochMetrics {
 
 // One JSON object on one line: epoch, train_loss, train_acc, test_loss, test_acc, val_loss and
 // val_acc (only when there is a validation set: val_acc is not NaN), seconds,
-// images_per_s, ranks, comm_wait_seconds and comm_bytes_per_step (only when ranks > 1) and, when there are any, "layers" (name, units, dead, dead_fraction, died,
-// revived, sparsity, mean, std, grad_norm). NaN and infinities are written as null.
+// images_per_s, ranks, comm_wait_seconds and comm_bytes_per_step (only when ranks > 1) and, when
+// there are any, "layers" (name, units, dead, dead_fraction, died, revived, sparsity, mean, std,
+// grad_norm). NaN and infinities are written as null.
 std::string to_json(const EpochMetrics& m);
 
 // A line that is not a metrics record; the message names the field ("no \"test_acc\"").

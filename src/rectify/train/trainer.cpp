@@ -201,8 +201,8 @@ StepResult train_step(Model& m, const TrainOptions& o, const data::Dataset& set,
   } else {
     // The loss is the mean over this rank's share: its gradient times share / batch is this
     // share's part of the global batch's mean, and the ranks' parts add up to it.
-    const auto scale = static_cast<float>(static_cast<double>(local.size()) /
-                                          static_cast<double>(batch.size()));
+    const auto scale =
+        static_cast<float>(static_cast<double>(local.size()) / static_cast<double>(batch.size()));
     for (float& g : m.dlogits.span()) g *= scale;
     m.net.backward(m.dlogits, [&m](std::size_t layer) { m.sync->layer_done(layer); });
   }
@@ -293,8 +293,8 @@ Model build_training_model(RunState& run, const std::string& resume,
   if (team.size() > 1) {
     for (const auto& p : m.params) {
       const auto values = p.value->span();
-      team.broadcast(std::span(reinterpret_cast<std::uint8_t*>(values.data()),
-                               values.size() * sizeof(float)));
+      team.broadcast(
+          std::span(reinterpret_cast<std::uint8_t*>(values.data()), values.size() * sizeof(float)));
     }
     // The checkpoint's sums of the epoch under way are rank 0's to add (they are the team's).
     for (auto* p : m.probes) {
@@ -419,7 +419,8 @@ EpochMetrics epoch_metrics(Model& m, const TrainOptions& o, const data::FashionM
   const data::Dataset& set = data.train;
   // At the training batch size: the layers' buffers are already that size, and a larger batch
   // would raise the peak memory (a cnn at 1000 images per batch held 270 MiB).
-  const auto test = evaluate(m.net, o.model, data.test, std::max<std::size_t>(o.batch, 64), *m.team);
+  const auto test =
+      evaluate(m.net, o.model, data.test, std::max<std::size_t>(o.batch, 64), *m.team);
   const std::size_t images = set.count - std::min(set.count, first_batch * o.batch);
   EpochMetrics metrics{
       .epoch = epoch,
@@ -485,8 +486,8 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
       const std::size_t first = b * o.batch, count = std::min(o.batch, set.count - first);
       const double lr = scheduled_lr(o.schedule, m.base_lr, run_fraction(o, epoch, b, batches));
       const bool asked = stop && b + 1 < batches && stop();
-      const StepResult step = train_step(m, o, set, std::span(order).subspan(first, count), lr,
-                                         epoch, b + 1, asked);
+      const StepResult step =
+          train_step(m, o, set, std::span(order).subspan(first, count), lr, epoch, b + 1, asked);
       sums.add(step.loss_sum, step.correct);
       if (progress) {
         progress(epoch, b + 1, batches, sums.loss / static_cast<double>(first + count));
