@@ -21,6 +21,7 @@ packages=(
   python3-dev pybind11-dev python3-pybind11 python3-numpy # the Python package (python/)
   python3-pytest                   # its tests
   python3-torch                    # rectify.torch and its tests; PyTorch beside rectify in bench/
+  libtorch-dev                     # rectify.torch's C++ operator (torch.ops.rectify): its headers
   libopenmpi-dev openmpi-bin       # MPI: data-parallel training and the lab across ranks (mpirun)
 )
 for option in "$@"; do

@@ -2,7 +2,9 @@
 diagnostics on any model. Importable only where PyTorch is (Debian's python3-torch).
 
 ``Activation(spec)`` is an ``nn.Module``: forward and backward run rectify's C++ kernels on the
-tensors' own memory (CPU, float32; no copy for contiguous tensors). Backward uses what the
+tensors' own memory (CPU, float32; no copy for contiguous tensors), through a PyTorch operator
+with its autograd in C++ (``torch.ops.rectify.activation``, built where Debian's libtorch-dev is
+installed; elsewhere a Python ``autograd.Function`` does the same). Backward uses what the
 registry says the function allows, in this order: the 1-bit mask (relu, leaky_relu, relu6,
 keras_relu: 1 bit per element is kept between forward and backward, not the tensor), the output
 (elu, selu, celu, sigmoid, tanh), else the input. ``prelu`` learns its slopes (``num_parameters``
@@ -21,7 +23,9 @@ reports, per epoch, what ``rectify train`` reports, by the same definitions (REA
 import json
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -35,6 +39,33 @@ except ImportError as e:  # pragma: no cover (the tests skip where PyTorch is ab
 from . import _rectify as _r
 
 __all__ = ["Activation", "watch", "Watch", "LayerStats", "EpochReport", "TORCH_MODULES"]
+
+
+def _load_ops():
+    """torch.ops.rectify where the C++ operator was built beside this file, else None."""
+    library = Path(__file__).with_name("_torch_ops.so")
+    if not library.exists():
+        return None
+    try:
+        torch.ops.load_library(str(library))
+    except (OSError, RuntimeError) as e:  # built against another PyTorch
+        warnings.warn(f"rectify.torch: {library} does not load ({e}); using the Python "
+                      "autograd.Function instead")
+        return None
+    return torch.ops.rectify
+
+
+_ops = _load_ops()
+_SAVED_CODES = {"mask": 0, "output": 1, "input": 2}  # as torch_ops.cpp numbers them
+_op_ids = {}  # spec -> the operator's index for it, in this process
+
+
+def _op_id(activation):
+    spec = str(activation)
+    index = _op_ids.get(spec)
+    if index is None:
+        index = _op_ids[spec] = _ops.register_activation(spec)
+    return index
 
 
 def _check_tensor(t, what):
@@ -175,6 +206,8 @@ class Activation(nn.Module):
             return _PRelu.apply(x, self.weight, _channel_axis(x))
         if self._doubles:
             return _CRelu.apply(x, _channel_axis(x))
+        if _ops is not None:
+            return _ops.activation(x, _op_id(self.activation), _SAVED_CODES[self._saved])
         return _Elementwise.apply(x, self.activation, self._saved)
 
     def extra_repr(self):

@@ -3,6 +3,7 @@ random values, per the README's semantics table (piecewise-linear functions bit 
 others to 1e-5 relative or 1e-6 absolute, as tests/pytorch/parity.py); the documented
 differences excepted."""
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,15 +75,41 @@ def test_values_and_gradients_match_pytorch(peer):
             np.maximum(1.0, np.abs(dy.numpy().astype(np.float64))))
 
 
+def kept_for_backward(spec, x):
+    """y, and every tensor autograd keeps for the backward of `spec` (its saved-tensor hooks)."""
+    kept = []
+
+    def pack(t):
+        kept.append(t)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = rt.Activation(spec)(x)
+    return y, kept
+
+
 def test_piecewise_family_keeps_a_one_bit_mask():
     x = torch.randn(1000, requires_grad=True)
     for spec in ("relu", "leaky_relu:0.1", "relu6"):
-        y = rt.Activation(spec)(x)
-        assert y.grad_fn.saved == "mask"
-        assert y.grad_fn.mask.nbytes == 125  # 1 bit per element
-        assert len(y.grad_fn.saved_tensors) == 0  # neither x nor y is kept
-    assert rt.Activation("elu")(x).grad_fn.saved == "output"
-    assert rt.Activation("gelu_erf")(x).grad_fn.saved == "input"
+        y, kept = kept_for_backward(spec, x)
+        # Neither x nor y: at most the mask, 1 bit per element (the C++ operator saves it as a
+        # uint8 tensor; the Python autograd.Function keeps it beside autograd's saved tensors).
+        assert all(t.dtype == torch.uint8 for t in kept), spec
+        assert sum(t.numel() for t in kept) in (0, 125), spec
+    dy = torch.randn(1000)
+    (dx,) = torch.autograd.grad(kept_for_backward("relu", x)[0], x, dy)
+    assert torch.equal(dx, dy * (x.detach() > 0))  # from the mask alone
+    y, kept = kept_for_backward("elu", x)
+    assert len(kept) == 1 and torch.equal(kept[0], y)  # the output
+    y, kept = kept_for_backward("gelu_erf", x)
+    assert len(kept) == 1 and torch.equal(kept[0], x)  # the input
+
+
+def test_the_cpp_operator_is_in_use_where_it_was_built():
+    built = (Path(rt.__file__).with_name("_torch_ops.so")).exists()
+    y = rt.Activation("relu")(torch.randn(10, requires_grad=True))
+    # The C++ operator's node is a CppFunction; the Python fallback's, _ElementwiseBackward.
+    assert type(y.grad_fn).__name__ == ("CppFunction" if built else "_ElementwiseBackward")
 
 
 def test_prelu_learns_per_channel_slopes_like_nn_prelu():
