@@ -6,8 +6,8 @@
 // The saved tensor follows the registry: the 1-bit mask for the piecewise-linear family, else y
 // or x. Inputs are CPU float32 (rectify.torch checks that first, with its own messages).
 #include <torch/autograd.h>
-#include <torch/types.h>
 #include <torch/library.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <deque>
@@ -96,8 +96,8 @@ class Elementwise : public torch::autograd::Function<Elementwise> {
     const torch::Tensor kept = ctx->get_saved_variables()[0];
     if (saved == kMask) {
       rectify::backward_from_mask(
-          act, {kept.data_ptr<std::uint8_t>(), static_cast<std::size_t>(kept.numel())},
-          floats(dy), floats_out(dx));
+          act, {kept.data_ptr<std::uint8_t>(), static_cast<std::size_t>(kept.numel())}, floats(dy),
+          floats_out(dx));
     } else if (saved == kOutput) {
       rectify::backward_from_output(act, floats(kept), floats(dy), floats_out(dx));
     } else {

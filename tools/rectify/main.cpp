@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   try {
     cli.app->parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // Every rank of mpirun parses the same line: rank 0 alone prints what is wrong with it.
+    if (rectify::dist::launched_rank() > 0) return e.get_exit_code() == 0 ? 0 : kUsageError;
     const int status = cli.app->exit(e);  // prints the message (or --help, --version)
     return flushed(status == 0 ? 0 : kUsageError);
   }

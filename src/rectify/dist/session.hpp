@@ -17,6 +17,9 @@ std::string library_version();
 // The rank count an MPI launcher gave this process in its environment (Open MPI's
 // OMPI_COMM_WORLD_SIZE, or MPICH's PMI_SIZE); 0 when no launcher started it.
 int launched_size();
+// This process's rank in it (0 without a launcher): before MPI starts, so that a usage error is
+// printed once, by rank 0, not by every rank.
+int launched_rank();
 
 class Session {
  public:
