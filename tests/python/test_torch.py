@@ -55,8 +55,19 @@ def compare(actual, expected, exact, what, skip, scale=1.0):
         pytest.fail(f"{what}: {int((~ok).sum())} differ; first x[{i}]: {a[i]!r} vs PyTorch {e[i]!r}")
 
 
+@pytest.fixture(params=["cpp", "python"])
+def path(request, monkeypatch):
+    """Each test below runs on both ways rectify.torch runs a function: the C++ operator (where
+    it was built) and the Python autograd.Function (where it was not)."""
+    if request.param == "cpp" and rt._ops is None:
+        pytest.skip("rectify.torch's C++ operator was not built (libtorch-dev absent)")
+    if request.param == "python":
+        monkeypatch.setattr(rt, "_ops", None)
+    return request.param
+
+
 @pytest.mark.parametrize("peer", PEERS, ids=lambda m: str(m))
-def test_values_and_gradients_match_pytorch(peer):
+def test_values_and_gradients_match_pytorch(peer, path):
     spec = spec_of(peer)
     exact = rectify.info(spec)["exact"]
     mine = rt.Activation(spec)
@@ -88,7 +99,7 @@ def kept_for_backward(spec, x):
     return y, kept
 
 
-def test_piecewise_family_keeps_a_one_bit_mask():
+def test_piecewise_family_keeps_a_one_bit_mask(path):
     x = torch.randn(1000, requires_grad=True)
     for spec in ("relu", "leaky_relu:0.1", "relu6"):
         y, kept = kept_for_backward(spec, x)
@@ -140,7 +151,7 @@ def test_crelu_doubles_the_channels():
     assert torch.equal(x.grad, x2.grad)
 
 
-def test_strided_input_and_expanded_gradient():
+def test_strided_input_and_expanded_gradient(path):
     x = torch.randn(6, 8)[:, ::2].requires_grad_()
     y = rt.Activation("elu")(x)
     y.sum().backward()  # dy is an expanded (stride-0) tensor
@@ -149,7 +160,7 @@ def test_strided_input_and_expanded_gradient():
     torch.testing.assert_close(x.grad, x2.grad, rtol=1e-5, atol=1e-6)
 
 
-def test_wrong_tensors_are_type_errors():
+def test_wrong_tensors_are_type_errors(path):
     m = rt.Activation("relu")
     with pytest.raises(TypeError, match="float32"):
         m(torch.randn(3, dtype=torch.float64))
@@ -187,7 +198,7 @@ def test_module_repr_and_state_dict():
     assert math.isclose(float(m.weight[0]), rectify.Activation("prelu").params["init"])
 
 
-def test_double_backward_is_refused_not_silently_wrong():
+def test_double_backward_is_refused_not_silently_wrong(path):
     x = torch.randn(5, requires_grad=True)
     y = rt.Activation("elu")(x)
     with pytest.raises(RuntimeError, match="not differentiable"):
