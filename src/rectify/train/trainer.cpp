@@ -190,10 +190,8 @@ StepResult train_step(Model& m, const TrainOptions& o, const data::Dataset& set,
   }
   std::array<double, 3> sums{r.loss * static_cast<double>(local.size()),
                              static_cast<double>(r.correct), stop ? 1.0 : 0.0};
-  team.sum(sums);
-  if (!std::isfinite(sums[0])) {
-    throw loss_diverged(m, sums[0], epoch, batch_number);
-  }
+  const bool alone = team.size() == 1;
+  if (alone && !std::isfinite(sums[0])) throw loss_diverged(m, sums[0], epoch, batch_number);
   if (local.empty()) {
     for (const auto& p : m.params) p.grad->fill(0.0f);  // a share of no images adds nothing
   } else if (team.size() == 1) {
@@ -206,7 +204,13 @@ StepResult train_step(Model& m, const TrainOptions& o, const data::Dataset& set,
     for (float& g : m.dlogits.span()) g *= scale;
     m.net.backward(m.dlogits, [&m](std::size_t layer) { m.sync->layer_done(layer); });
   }
-  if (m.sync) m.sync->finish();
+  if (!alone) {
+    m.sync->finish();
+    // Summed once the ranks meet for the gradients anyway, not at a meeting of its own between
+    // forward and backward (a backward on a non-finite loss is harmless: nothing is applied).
+    team.sum(sums);
+    if (!std::isfinite(sums[0])) throw loss_diverged(m, sums[0], epoch, batch_number);
+  }
   if (o.max_grad_norm > 0) clip_gradients(m.params, o.max_grad_norm);
   m.optimizer->set_learning_rate(lr);
   if (!m.optimizer->step(m.params)) throw update_diverged(m, epoch, batch_number);
