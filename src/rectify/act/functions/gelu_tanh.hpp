@@ -29,7 +29,8 @@ struct gelu_tanh : Definition {
       .formula = "x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))",
       .derivative = "d/dx of f(x)",
       .max_ulp_forward = 4,
-      .max_ulp_backward = 4,
+      // Measured over every float (AVX2): 5, with dy multiplied in and the reference rounded.
+      .max_ulp_backward = 5,
       .root_window = 0.75,
       // PyTorch's backward computes x^3 and overflows to NaN above ~1e13; rectify gives the
       // limits 1 and 0.
