@@ -113,8 +113,9 @@ struct Body<Fn::gelu_tanh> {
     const V c3 = hn::Set(d, kC3x3.hi);
     const V x2 = hn::Mul(xc, xc);
     const V q = hn::Mul(c3, x2);
-    const V q_lo = hn::MulAdd(hn::Set(d, kC3x3.lo), x2,
-                              hn::MulAdd(c3, ProductError(d, xc, xc, x2), ProductError(d, c3, x2, q)));
+    const V q_lo =
+        hn::MulAdd(hn::Set(d, kC3x3.lo), x2,
+                   hn::MulAdd(c3, ProductError(d, xc, xc, x2), ProductError(d, c3, x2, q)));
     const V c1 = hn::Set(d, kC1.hi);
     const V slope = hn::Add(c1, q);  // t'; q passes c1 above |x| = 2.7: TwoSum
     const V bb = hn::Sub(slope, c1);
