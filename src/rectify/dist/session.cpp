@@ -56,11 +56,16 @@ struct Requests {
         "MPI_Testall");
     return done != 0;
   }
-  // The peers whose message has not arrived.
-  std::vector<int> missing() const {
+  // The peers whose message has not arrived. Each receive is tested on its own: MPI_Testall
+  // leaves every request as it was while one is still open.
+  std::vector<int> missing() {
     std::vector<int> peers;
     for (std::size_t i = 0; i < requests.size(); ++i) {
-      if (from[i] >= 0 && requests[i] != MPI_REQUEST_NULL) peers.push_back(from[i]);
+      int done = 0;
+      if (from[i] >= 0 && MPI_Test(&requests[i], &done, MPI_STATUS_IGNORE) == MPI_SUCCESS &&
+          !done) {
+        peers.push_back(from[i]);
+      }
     }
     return peers;
   }
