@@ -112,6 +112,17 @@ HWY_INLINE V ClampMagnitude(D d, V x, float limit) {
   return hn::Min(hn::Max(x, hn::Set(d, -limit)), hn::Set(d, limit));
 }
 
+// The same clamp with NaN passed through, so that arithmetic after it carries the NaN and the
+// caller needs no select at the end.
+HWY_INLINE V ClampMagnitudeKeepNaN(D d, V x, float limit) {
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
+  // MINPS and MAXPS return their second operand if either is NaN.
+  return hn::Min(hn::Set(d, limit), hn::Max(hn::Set(d, -limit), x));
+#else
+  return hn::IfThenElse(hn::IsNaN(x), x, ClampMagnitude(d, x, limit));
+#endif
+}
+
 // sigmoid'(x) = s (1 - s) = e / (1 + e)^2 with e = exp(-|x|): no 1 - s to cancel, the square
 // as 1 + e (e + 2) rounded once, so exp's error, three roundings and dy's make the bound.
 HWY_INLINE V SigmoidSlope(D d, V x) {
