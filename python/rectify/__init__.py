@@ -49,14 +49,44 @@ from ._rectify import (
     prelu_backward,
     prelu_forward,
     props,
-    set_num_threads,
-    set_simd_target,
     simd_target,
     simd_targets,
     value_stats,
 )
+from . import _rectify
 from . import data
 from .checkpoint import load_checkpoint
+
+# Other copies of the C++ library in this process (rectify.torch's operator links its own), which
+# take the same settings: (set_num_threads, set_simd_target) of each, and the settings so far.
+_library_copies = []
+_settings = {"threads": 0, "target": None}
+
+
+def set_num_threads(n):
+    """Threads of rectify's pool; n < 1 restores the default (OMP_NUM_THREADS, else the cores).
+    Applies to every rectify kernel in the process, rectify.torch's included."""
+    _rectify.set_num_threads(n)
+    _settings["threads"] = n
+    for set_threads, _ in _library_copies:
+        set_threads(n)
+
+
+def set_simd_target(name):
+    """Pins the kernels to one of simd_targets(); None: back to the best. Applies to every
+    rectify kernel in the process, rectify.torch's included."""
+    _rectify.set_simd_target(name)
+    _settings["target"] = name
+    for _, set_target in _library_copies:
+        set_target(name)
+
+
+def _follow_settings(set_threads, set_target):
+    """Registers another copy of the library: it takes the settings made so far and later ones."""
+    set_threads(_settings["threads"])
+    set_target(_settings["target"])
+    _library_copies.append((set_threads, set_target))
+
 
 __all__ = [
     "Activation",

@@ -36,6 +36,7 @@ except ImportError as e:  # pragma: no cover (the tests skip where PyTorch is ab
     raise ImportError("rectify.torch needs PyTorch: Debian's python3-torch, which "
                       "scripts/setup.sh installs") from e
 
+from . import _follow_settings
 from . import _rectify as _r
 
 __all__ = ["Activation", "watch", "Watch", "LayerStats", "EpochReport", "TORCH_MODULES"]
@@ -56,6 +57,8 @@ def _load_ops():
 
 
 _ops = _load_ops()
+if _ops is not None:  # its copy of the library takes the package's thread count and SIMD target
+    _follow_settings(_ops.set_num_threads, lambda name: _ops.set_simd_target(name or ""))
 _SAVED_CODES = {"mask": 0, "output": 1, "input": 2}  # as torch_ops.cpp numbers them
 _op_ids = {}  # spec -> the operator's index for it, in this process
 

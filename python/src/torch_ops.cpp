@@ -9,6 +9,7 @@
 #include <torch/library.h>
 #include <torch/types.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -111,9 +112,24 @@ torch::Tensor apply_activation(const torch::Tensor& x, std::int64_t id, std::int
   return Elementwise::apply(x, id, saved);
 }
 
+// This library is a copy of rectify's own, apart from the one in rectify._rectify: the Python
+// package forwards its settings here (rectify.set_num_threads, rectify.set_simd_target).
+void set_simd_target(const std::string& name) {
+  if (name.empty()) {
+    rectify::simd::reset_target();
+  } else {
+    rectify::simd::force_target(name);
+  }
+}
+
 }  // namespace
 
 TORCH_LIBRARY(rectify, m) {
   m.def("register_activation(str spec) -> int", &register_activation);
   m.def("activation(Tensor x, int id, int saved) -> Tensor", &apply_activation);
+  m.def("set_num_threads(int n) -> ()", [](std::int64_t n) {
+    rectify::set_num_threads(static_cast<int>(std::clamp<std::int64_t>(n, 0, 1 << 16)));
+  });
+  m.def("set_simd_target(str name) -> ()", &set_simd_target);
+  m.def("num_threads() -> int", []() -> std::int64_t { return rectify::num_threads(); });
 }

@@ -123,6 +123,30 @@ def test_the_cpp_operator_is_in_use_where_it_was_built():
     assert type(y.grad_fn).__name__ == ("CppFunction" if built else "_ElementwiseBackward")
 
 
+@pytest.mark.skipif(not Path(rt.__file__).with_name("_torch_ops.so").exists(),
+                    reason="rectify.torch's C++ operator was not built (libtorch-dev absent)")
+def test_the_operator_takes_the_packages_threads_and_simd_target():
+    # The operator links its own copy of the library: the package's settings must reach it.
+    ops = torch.ops.rectify
+    try:
+        for n in (1, 2, 3):  # one of them differs from OpenMP's default, which both start on
+            rectify.set_num_threads(n)
+            assert ops.num_threads() == n
+        rectify.set_num_threads(0)
+        assert ops.num_threads() == rectify.num_threads()
+        x = torch.linspace(-6, 6, 200_001)
+        outputs = {}
+        for target in rectify.simd_targets():
+            rectify.set_simd_target(target)
+            outputs[target] = rectify.forward("tanh", x.numpy())
+            assert np.array_equal(rt.Activation("tanh")(x).numpy(), outputs[target]), target
+        # Some target rounds differently (with or without FMA), or the check saw nothing.
+        assert len({o.tobytes() for o in outputs.values()}) > 1
+    finally:
+        rectify.set_simd_target(None)
+        rectify.set_num_threads(0)
+
+
 def test_prelu_learns_per_channel_slopes_like_nn_prelu():
     x = torch.randn(8, 3, 5)
     x[0, 0, :3] = torch.tensor([0.0, -0.0, -2.0])

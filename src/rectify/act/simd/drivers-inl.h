@@ -253,15 +253,18 @@ void ForwardMask(const F& f, const detail::KernelCall& c, std::size_t begin, std
           constexpr std::size_t kMaxVectors = kBlock / HWY_MAX(hn::MaxLanes(D()), 1);
           V xs[kMaxVectors];
           ForEachVector(d, [&](std::size_t j) { xs[j / hn::Lanes(d)] = hn::LoadU(d, in[0] + j); });
+          // The lanes' bits gathered in a register: a byte stored per vector would be loaded
+          // from again by nothing, but it costs a store each and can alias the next loads.
+          using LaneBits = std::conditional_t<
+              (hn::MaxLanes(D()) > 32), std::uint64_t,
+              std::conditional_t<(hn::MaxLanes(D()) > 16), std::uint32_t, std::uint16_t>>;
           std::uint64_t word = 0;
           ForEachVector(d, [&](std::size_t j) {
             const V x = xs[j / hn::Lanes(d)];
             StoreOut<stream()>(f.Forward(d, x), d, out[0] + j);
-            std::uint8_t bits[8] = {};
-            hn::StoreMaskBits(d, f.Pass(d, x), bits);
-            std::uint64_t lane_bits = 0;
-            std::memcpy(&lane_bits, bits, sizeof(bits));
-            word |= lane_bits << j;
+            LaneBits lane_bits = 0;
+            hn::StoreMaskBits(d, f.Pass(d, x), reinterpret_cast<std::uint8_t*>(&lane_bits));
+            word |= std::uint64_t{lane_bits} << j;
           });
           std::memcpy(mask, &word, sizeof(word));  // little-endian: bit i of byte i / 8
         });
