@@ -32,19 +32,23 @@ int count_of(std::size_t n) {
   return static_cast<int>(n);
 }
 
-// The requests of one exchange, each marked with the peer it waits for (-1: a send).
+// The requests of one exchange, each marked with its peer and whether it receives from it.
 struct Requests {
+  struct Peer {
+    int rank;
+    bool receive;
+  };
   std::vector<MPI_Request> requests;
-  std::vector<int> from;
+  std::vector<Peer> peers;
 
   void receive(void* data, std::size_t n, MPI_Datatype type, int peer, int tag, MPI_Comm comm) {
     requests.emplace_back();
-    from.push_back(peer);
+    peers.push_back({peer, true});
     check(MPI_Irecv(data, count_of(n), type, peer, tag, comm, &requests.back()), "MPI_Irecv");
   }
   void send(const void* data, std::size_t n, MPI_Datatype type, int peer, int tag, MPI_Comm comm) {
     requests.emplace_back();
-    from.push_back(-1);
+    peers.push_back({peer, false});
     check(MPI_Isend(data, count_of(n), type, peer, tag, comm, &requests.back()), "MPI_Isend");
   }
   // True when every request is done; never blocks.
@@ -56,18 +60,22 @@ struct Requests {
         "MPI_Testall");
     return done != 0;
   }
-  // The peers whose message has not arrived. Each receive is tested on its own: MPI_Testall
-  // leaves every request as it was while one is still open.
-  std::vector<int> missing() {
-    std::vector<int> peers;
+  // The peers that hold the exchange up: those whose message has not arrived, else those that
+  // have not taken ours (a large send waits for its receiver). Each request is tested on its own:
+  // MPI_Testall leaves every request as it was while one is still open.
+  struct Missing {
+    std::vector<int> ranks;
+    const char* what;
+  };
+  Missing missing() {
+    Missing sent{{}, "sent"}, took{{}, "took"};
     for (std::size_t i = 0; i < requests.size(); ++i) {
       int done = 0;
-      if (from[i] >= 0 && MPI_Test(&requests[i], &done, MPI_STATUS_IGNORE) == MPI_SUCCESS &&
-          !done) {
-        peers.push_back(from[i]);
+      if (MPI_Test(&requests[i], &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) {
+        (peers[i].receive ? sent : took).ranks.push_back(peers[i].rank);
       }
     }
-    return peers;
+    return sent.ranks.empty() ? took : sent;
   }
 };
 
@@ -80,10 +88,11 @@ void wait_for(Requests& requests, double timeout, const char* what, double& wait
   for (int spins = 0; !requests.test(); ++spins) {
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (timeout > 0 && seconds > timeout) {
-      const auto peers = requests.missing();
-      throw train::TeamError(
-          fmt::format("rank{} {} sent nothing for {:g} s ({}): hung or gone; stopping every rank",
-                      peers.size() > 1 ? "s" : "", fmt::join(peers, ", "), timeout, what));
+      const auto late = requests.missing();
+      if (late.ranks.empty()) continue;  // everything arrived just now
+      throw train::TeamError(fmt::format(
+          "rank{} {} {} nothing for {:g} s ({}): hung or gone; stopping every rank",
+          late.ranks.size() > 1 ? "s" : "", fmt::join(late.ranks, ", "), late.what, timeout, what));
     }
     if (spins > 1000) sched_yield();
   }
