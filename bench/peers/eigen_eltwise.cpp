@@ -27,6 +27,7 @@
 #include <unsupported/Eigen/SpecialFunctions>
 #include <vector>
 
+#include "accuracy_report.hpp"
 #include "comma_list.hpp"
 #include "rectify/act/activation.hpp"
 #include "rectify/act/reference.hpp"
@@ -130,38 +131,15 @@ void Time(const std::vector<std::string>& fns, const std::vector<std::size_t>& s
 }
 
 void Accuracy(const std::string& fn, std::uint64_t stride) {
-  std::vector<float> xs;
-  for (std::uint64_t b = 0; b < (std::uint64_t{1} << 32); b += stride) {
-    const float v = std::bit_cast<float>(static_cast<std::uint32_t>(b));
-    if (std::isfinite(v) && std::fabs(v) < 1e4f) xs.push_back(v);
-  }
-  std::vector<float> ys(xs.size());
-  const auto size = static_cast<Eigen::Index>(xs.size());
-  if (!Apply(fn, ConstArray(xs.data(), size), Array(ys.data(), size))) {
+  if (!Apply(fn, ConstArray(nullptr, 0), Array(nullptr, 0))) {
     std::fprintf(stderr, "eigen: unknown function '%s'\n", fn.c_str());
     std::exit(2);
   }
-  const rectify::Activation a = rectify::Activation::parse(fn);
-  double worst = 0, worst_abs = 0;
-  float worst_x = 0;
-  long off = 0, counted = 0;
-  for (std::size_t i = 0; i < xs.size(); ++i) {
-    const double want = rectify::ref::forward(a, static_cast<double>(xs[i]));
-    if (std::fabs(want) < 0x1p-100) continue;
-    ++counted;
-    int exponent = 0;
-    std::frexp(static_cast<float>(want), &exponent);
-    const double ulp = std::ldexp(1.0, std::max(exponent - 24, -149));
-    const double abs_err = std::fabs(static_cast<double>(ys[i]) - want);
-    const double err = abs_err / ulp;
-    if (err > 4) ++off;
-    if (err > worst) worst = err, worst_x = xs[i];
-    worst_abs = std::max(worst_abs, abs_err);
-  }
-  std::printf(
-      "Eigen %s: worst %.3g ULP at x = %.9g, largest absolute error %.3g, %ld of %ld results "
-      "off by more than 4 ULP\n",
-      fn.c_str(), worst, static_cast<double>(worst_x), worst_abs, off, counted);
+  const auto eigen = [&](const std::vector<float>& x, std::vector<float>& y) {
+    const auto size = static_cast<Eigen::Index>(x.size());
+    Apply(fn, ConstArray(x.data(), size), Array(y.data(), size));
+  };
+  bench::measure_forward(rectify::Activation::parse(fn), stride, eigen).print("Eigen", fn);
 }
 
 }  // namespace

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "accuracy_report.hpp"
 #include "rectify/act/activation.hpp"
-#include "rectify/act/reference.hpp"
 
 namespace {
 
@@ -50,33 +50,10 @@ std::vector<float> onednn_forward(const Peer& p, std::vector<float>& x) {
 }
 
 void report(const Peer& p, std::uint64_t stride) {
-  std::vector<float> x;
-  for (std::uint64_t b = 0; b < (std::uint64_t{1} << 32); b += stride) {
-    const float v = std::bit_cast<float>(static_cast<std::uint32_t>(b));
-    if (std::isfinite(v) && std::fabs(v) < 1e4f) x.push_back(v);
-  }
-  const std::vector<float> y = onednn_forward(p, x);
-  const rectify::Activation a = rectify::Activation::parse(p.fn);
-  double worst = 0, worst_abs = 0;
-  float worst_x = 0;
-  long off = 0, counted = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double want = rectify::ref::forward(a, static_cast<double>(x[i]));
-    if (std::fabs(want) < 0x1p-100) continue;
-    ++counted;
-    int exponent = 0;
-    std::frexp(static_cast<float>(want), &exponent);
-    const double ulp = std::ldexp(1.0, std::max(exponent - 24, -149));
-    const double abs_err = std::fabs(static_cast<double>(y[i]) - want);
-    const double err = abs_err / ulp;
-    if (err > 4) ++off;
-    if (err > worst) worst = err, worst_x = x[i];
-    worst_abs = std::max(worst_abs, abs_err);
-  }
-  std::printf(
-      "oneDNN %s: worst %.3g ULP at x = %.9g, largest absolute error %.3g, %ld of %ld results "
-      "off by more than 4 ULP\n",
-      p.fn, worst, static_cast<double>(worst_x), worst_abs, off, counted);
+  const auto onednn = [&](std::vector<float>& x, std::vector<float>& y) {
+    y = onednn_forward(p, x);
+  };
+  bench::measure_forward(rectify::Activation::parse(p.fn), stride, onednn).print("oneDNN", p.fn);
 }
 
 }  // namespace

@@ -255,9 +255,8 @@ void ForwardMask(const F& f, const detail::KernelCall& c, std::size_t begin, std
           ForEachVector(d, [&](std::size_t j) { xs[j / hn::Lanes(d)] = hn::LoadU(d, in[0] + j); });
           // Each vector's bits join one word in a register, stored once per block: a byte
           // stored per vector measured 1.8x slower (relu, 64K floats).
-          using LaneBits = std::conditional_t<
-              (hn::MaxLanes(D()) > 32), std::uint64_t,
-              std::conditional_t<(hn::MaxLanes(D()) > 16), std::uint32_t, std::uint16_t>>;
+          using LaneBits =
+              std::conditional_t<(hn::MaxLanes(D()) > 16), std::uint64_t, std::uint16_t>;
           std::uint64_t word = 0;
           ForEachVector(d, [&](std::size_t j) {
             const V x = xs[j / hn::Lanes(d)];

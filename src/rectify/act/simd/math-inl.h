@@ -98,13 +98,18 @@ HWY_INLINE V Sigmoid(D d, V x) {
   return hn::IfThenElse(hn::IsNaN(x), x, s);  // the input's NaN, sign and payload kept
 }
 
+// Whether Min and Max return their second operand where either is NaN (x86's MINPS and MAXPS);
+// Highway's emulated targets return the other operand instead.
+constexpr bool kMinMaxPassSecondNaN =
+    HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128;
+
 // max(0, v) per lane, NaN and -0.0 kept.
 HWY_INLINE V MaxZeroKeepNaN(D d, V v) {
-#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
-  return hn::Max(hn::Zero(d), v);  // MAXPS returns its second operand if either is NaN, or both 0
-#else
-  return hn::IfThenElse(v < hn::Zero(d), hn::Zero(d), v);
-#endif
+  if constexpr (kMinMaxPassSecondNaN) {
+    return hn::Max(hn::Zero(d), v);  // the second operand if either is NaN, or both are 0
+  } else {
+    return hn::IfThenElse(v < hn::Zero(d), hn::Zero(d), v);
+  }
 }
 
 // Keeps arguments finite where the result no longer changes (|x| > 20 saturates gelu).
@@ -115,12 +120,11 @@ HWY_INLINE V ClampMagnitude(D d, V x, float limit) {
 // The same clamp with NaN passed through, so that arithmetic after it carries the NaN and the
 // caller needs no select at the end.
 HWY_INLINE V ClampMagnitudeKeepNaN(D d, V x, float limit) {
-#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
-  // MINPS and MAXPS return their second operand if either is NaN.
-  return hn::Min(hn::Set(d, limit), hn::Max(hn::Set(d, -limit), x));
-#else
-  return hn::IfThenElse(hn::IsNaN(x), x, ClampMagnitude(d, x, limit));
-#endif
+  if constexpr (kMinMaxPassSecondNaN) {
+    return hn::Min(hn::Set(d, limit), hn::Max(hn::Set(d, -limit), x));
+  } else {
+    return hn::IfThenElse(hn::IsNaN(x), x, ClampMagnitude(d, x, limit));
+  }
 }
 
 // sigmoid'(x) = s (1 - s) = e / (1 + e)^2 with e = exp(-|x|): no 1 - s to cancel, the square
