@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -25,7 +26,11 @@ using nn::testing::random_tensor;
 TEST(ValueStats, MatchesDoubleSumsOverEveryTailLength) {
   std::mt19937_64 rng(7);
   std::normal_distribution<float> normal;
-  for (std::size_t n = 0; n < 300; ++n) {
+  // Every tail around the vector widths, and lengths past the kernel's runs of 1024.
+  std::vector<std::size_t> lengths(300);
+  std::iota(lengths.begin(), lengths.end(), 0);
+  lengths.insert(lengths.end(), {1023, 1024, 1025, 2047, 5000, 100003});
+  for (const std::size_t n : lengths) {
     std::vector<float> x(n + 1);
     for (auto& v : x) v = normal(rng);
     for (std::size_t i = 0; i < n; i += 3) x[i] = (i % 2) ? 0.0f : -0.0f;

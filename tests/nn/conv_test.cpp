@@ -295,8 +295,11 @@ TEST(MaxPool2d, ForwardAndBackwardMatchTheNaiveReferenceWithTiesAndNaN) {
   struct Case {
     std::size_t b, c, h, w, k, s;
   };
-  for (const auto& c : {Case{2, 3, 8, 8, 2, 2}, Case{1, 2, 7, 9, 2, 2}, Case{2, 2, 9, 7, 3, 2},
-                        Case{1, 1, 6, 6, 3, 1}, Case{3, 2, 5, 5, 1, 1}}) {
+  // 2x2 stride 2 (its own code: the cnn's 26x26 and 11x11 planes, odd sizes, one window) and
+  // every other window through the general loop (overlapping 2x2 stride 1 among them).
+  for (const auto& c : {Case{2, 3, 8, 8, 2, 2}, Case{1, 2, 7, 9, 2, 2}, Case{2, 3, 26, 26, 2, 2},
+                        Case{1, 4, 11, 11, 2, 2}, Case{1, 1, 2, 2, 2, 2}, Case{2, 2, 9, 7, 3, 2},
+                        Case{1, 1, 6, 6, 3, 1}, Case{3, 2, 5, 5, 1, 1}, Case{1, 2, 5, 6, 2, 1}}) {
     SCOPED_TRACE(std::to_string(c.h) + "x" + std::to_string(c.w) + " k " + std::to_string(c.k) +
                  " s " + std::to_string(c.s));
     // Few distinct values, so ties are everywhere; a few NaN and -inf among them.

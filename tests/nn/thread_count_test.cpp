@@ -280,6 +280,39 @@ TEST(Gemm, BlocksMatchTheDoubleProductForEveryTransposeAndShape) {
   }
 }
 
+// beta 0 is met by zeroing C before OpenBLAS adds the product (faster than OpenBLAS's own
+// beta 0): C's old contents, NaN included, must not show, and the columns past n must stay.
+TEST(Gemm, BetaZeroIgnoresWhatCHeld) {
+  std::mt19937_64 rng(43);
+  std::normal_distribution<float> normal;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::size_t shapes[][3] = {{32, 676, 9}, {288, 121, 64}, {1, 1, 1}, {7, 3, 500}};
+  for (const auto& [m, n, k] : shapes) {
+    for (const Trans ta : {Trans::no, Trans::yes}) {
+      const std::size_t lda = ta == Trans::yes ? m : k, ldb = n, ldc = n + 3;
+      std::vector<float> a(m * k), b(k * n);
+      for (auto& v : a) v = normal(rng);
+      for (auto& v : b) v = normal(rng);
+      std::vector<float> c(m * ldc, nan);
+      for (std::size_t i = 0; i < m; ++i) std::fill_n(c.begin() + i * ldc + n, ldc - n, 7.0f);
+      gemm_on_this_thread(ta, Trans::no, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f,
+                          c.data(), ldc);
+      const auto want = reference_product(ta, Trans::no, m, n, k, a, lda, b, ldb);
+      for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < ldc; ++j) {
+          if (j >= n) {
+            ASSERT_EQ(c[i * ldc + j], 7.0f) << "wrote past column " << n;
+            continue;
+          }
+          ASSERT_NEAR(c[i * ldc + j], want[i * n + j], 1e-4 * (1 + std::sqrt(double(k))))
+              << m << "x" << n << "x" << k << " ta " << (ta == Trans::yes) << " at (" << i << ", "
+              << j << ")";
+        }
+      }
+    }
+  }
+}
+
 TEST(Gemm, SameBitsOnAnyThreadCountAndInsideAParallelRegion) {
   ThreadCountGuard guard;
   const std::size_t m = 64, n = 784, k = 128;

@@ -1,6 +1,7 @@
 #include "rectify/nn/maxpool2d.hpp"
 
 #include <fmt/format.h>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -25,6 +26,72 @@ void for_each_plane_block(std::size_t planes, std::size_t plane_size, const Body
                           const std::size_t first = task * per_task;
                           body(first, std::min(planes, first + per_task));
                         });
+}
+
+// PyTorch's test, NaN included: v replaces the running maximum m. (Both compares always run:
+// a short-circuit would be a branch.)
+inline bool replaces(float v, float m) {
+  return (v > m) | std::isnan(v);
+}
+
+// The same test and the choice it makes, with no branch: pooling's compares go either way at
+// random, and the branches the compiler otherwise emits mispredict half the time.
+struct Candidate {
+  std::uint32_t bits, at;  // the value's bits and its index in the plane
+};
+inline Candidate later_wins_if_replaces(Candidate first, Candidate later) {
+  const float v = std::bit_cast<float>(later.bits), m = std::bit_cast<float>(first.bits);
+  const std::uint32_t take = 0u - static_cast<std::uint32_t>(replaces(v, m));
+  return {(later.bits & take) | (first.bits & ~take), (later.at & take) | (first.at & ~take)};
+}
+
+// The 2x2, stride-2 window (the common case) as a tree: the top pair, the bottom pair, then the
+// two winners. Each step keeps the last NaN, else the first maximum, of what it joins, and the
+// top row precedes the bottom row, so the tree picks what the row-by-row scan picks.
+void pool_plane_2x2(const float* in, std::size_t w, std::size_t oh, std::size_t ow, float* out,
+                    std::uint32_t* arg) {
+  const auto bits = [](float v) { return std::bit_cast<std::uint32_t>(v); };
+  for (std::size_t oy = 0; oy < oh; ++oy) {
+    const float* top = in + 2 * oy * w;
+    const float* bottom = top + w;
+    const auto row = static_cast<std::uint32_t>(2 * oy * w);
+    const auto below = static_cast<std::uint32_t>(w);
+    for (std::size_t ox = 0; ox < ow; ++ox) {
+      const std::uint32_t at = row + static_cast<std::uint32_t>(2 * ox);
+      const Candidate t =
+          later_wins_if_replaces({bits(top[2 * ox]), at}, {bits(top[2 * ox + 1]), at + 1});
+      const Candidate b = later_wins_if_replaces({bits(bottom[2 * ox]), at + below},
+                                                 {bits(bottom[2 * ox + 1]), at + below + 1});
+      const Candidate best = later_wins_if_replaces(t, b);
+      out[oy * ow + ox] = std::bit_cast<float>(best.bits);
+      arg[oy * ow + ox] = best.at;
+    }
+  }
+}
+
+// Any window and stride, window position by window position across a row of outputs: the
+// outputs are independent, so the compares pipeline instead of forming one chain per window.
+void pool_plane(const float* in, std::size_t w, std::size_t oh, std::size_t ow, std::size_t kernel,
+                std::size_t stride, float* out, std::uint32_t* arg) {
+  for (std::size_t oy = 0; oy < oh; ++oy) {
+    float* m = out + oy * ow;
+    std::uint32_t* best = arg + oy * ow;
+    std::fill(m, m + ow, -std::numeric_limits<float>::infinity());
+    for (std::size_t ox = 0; ox < ow; ++ox) {
+      best[ox] = static_cast<std::uint32_t>(oy * stride * w + ox * stride);
+    }
+    for (std::size_t ki = 0; ki < kernel; ++ki) {
+      for (std::size_t kj = 0; kj < kernel; ++kj) {
+        const std::size_t row = (oy * stride + ki) * w + kj;
+        for (std::size_t ox = 0; ox < ow; ++ox) {
+          const float v = in[row + ox * stride];
+          const bool take = replaces(v, m[ox]);
+          m[ox] = take ? v : m[ox];
+          best[ox] = take ? static_cast<std::uint32_t>(row + ox * stride) : best[ox];
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -62,31 +129,16 @@ const Tensor& MaxPool2d::forward(const Tensor& x, bool /*training*/) {
   y_.resize(ys);
   argmax_.resize(y_.size());
   const std::size_t w = x_shape_[3], plane = x_shape_[2] * w, oh = ys[2], ow = ys[3];
+  const bool two_by_two = kernel_ == 2 && stride_ == 2;
   for_each_plane_block(ys[0] * ys[1], plane, [&](std::size_t first, std::size_t end) {
     for (std::size_t pl = first; pl < end; ++pl) {
       const float* in = x.data() + pl * plane;
       float* out = y_.data() + pl * oh * ow;
       std::uint32_t* arg = argmax_.data() + pl * oh * ow;
-      // Window position by window position across a row of outputs: the outputs are independent,
-      // so the compares pipeline (and vectorise) instead of forming one chain per window.
-      for (std::size_t oy = 0; oy < oh; ++oy) {
-        float* m = out + oy * ow;
-        std::uint32_t* best = arg + oy * ow;
-        std::fill(m, m + ow, -std::numeric_limits<float>::infinity());
-        for (std::size_t ox = 0; ox < ow; ++ox) {
-          best[ox] = static_cast<std::uint32_t>(oy * stride_ * w + ox * stride_);
-        }
-        for (std::size_t ki = 0; ki < kernel_; ++ki) {
-          for (std::size_t kj = 0; kj < kernel_; ++kj) {
-            const std::size_t row = (oy * stride_ + ki) * w + kj;
-            for (std::size_t ox = 0; ox < ow; ++ox) {
-              const float v = in[row + ox * stride_];
-              const bool take = v > m[ox] || std::isnan(v);  // PyTorch's test, NaN included
-              m[ox] = take ? v : m[ox];
-              best[ox] = take ? static_cast<std::uint32_t>(row + ox * stride_) : best[ox];
-            }
-          }
-        }
+      if (two_by_two) {
+        pool_plane_2x2(in, w, oh, ow, out, arg);
+      } else {
+        pool_plane(in, w, oh, ow, kernel_, stride_, out, arg);
       }
     }
   });
