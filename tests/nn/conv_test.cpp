@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -44,12 +45,13 @@ std::string describe(const ConvCase& c) {
 }
 
 // Odd sizes, stride 1 and 2, padding 0 to 2, kernels 1, 3 and 5 (larger than the input: whole
-// kernel rows read only padding).
+// kernel rows read only padding), and outputs per image a multiple of 64 (the activation then
+// runs image by image).
 const std::vector<ConvCase> kCases = {
     {1, 1, 5, 5, 2, 3, 1, 0}, {3, 3, 7, 6, 4, 3, 1, 1}, {3, 3, 9, 7, 5, 3, 2, 1},
     {1, 3, 8, 8, 3, 3, 2, 0}, {3, 1, 5, 7, 2, 1, 1, 0}, {2, 3, 6, 5, 4, 1, 2, 0},
     {2, 3, 5, 5, 4, 1, 1, 1}, {1, 1, 3, 3, 2, 5, 1, 1}, {3, 3, 11, 13, 2, 3, 2, 1},
-    {2, 2, 1, 3, 3, 5, 2, 2},
+    {2, 2, 1, 3, 3, 5, 2, 2}, {2, 2, 4, 8, 4, 3, 1, 1},  // the last: 128 outputs per image
 };
 
 std::optional<Activation> parse_or_none(const char* spec) {
@@ -118,7 +120,7 @@ TEST(Conv2d, BackwardMatchesFiniteDifferences) {
   // piecewise-linear ones are held to the unfused composition below. elu keeps its output for
   // backward, gelu_erf its input.
   for (const char* spec : {"", "elu", "tanh", "gelu_erf"}) {
-    for (const auto& c : {kCases[1], kCases[2], kCases[6], kCases[7], kCases[9]}) {
+    for (const auto& c : {kCases[1], kCases[2], kCases[6], kCases[7], kCases[9], kCases[10]}) {
       SCOPED_TRACE(describe(c) + " " + spec);
       std::mt19937_64 rng(6);
       Conv2d conv("conv", c.in, c.out, c.kernel, c.stride, c.padding, parse_or_none(spec), rng);
@@ -171,27 +173,31 @@ TEST(Conv2d, GradientsAreOverwrittenNotAccumulated) {
 // the same bits, forward and backward. 5 x 63 outputs per image is not a multiple of 64, so the
 // epilogue's blocks straddle images and the mask's words.
 TEST(Conv2d, FusedEpilogueEqualsTheUnfusedComposition) {
-  for (const char* spec : {"relu", "leaky_relu:0.1", "relu6", "elu", "gelu_erf"}) {
-    SCOPED_TRACE(spec);
-    const auto act = Activation::parse(spec);
-    std::mt19937_64 rng_a(5), rng_b(5);
-    Conv2d fused("conv", 3, 5, 3, 1, 1, act, rng_a);
-    Conv2d plain("conv", 3, 5, 3, 1, 1, std::nullopt, rng_b);
-    ActivationLayer after("act", act);
-    *plain.params()[0].value = *fused.params()[0].value;  // the initializers differ
-    for (std::size_t o = 0; o < 5; ++o) {
-      (*fused.params()[1].value)[o] = (*plain.params()[1].value)[o] = 0.2f * float(o) - 0.4f;
+  // 5 x 7 x 9 outputs per image: the activation runs over the batch after the GEMMs; 4 x 4 x 8
+  // (a multiple of 64): image by image, after each image's GEMM and before its gradient's.
+  for (const auto& [out, h, w] : {std::array<std::size_t, 3>{5, 7, 9}, {4, 4, 8}}) {
+    for (const char* spec : {"relu", "leaky_relu:0.1", "relu6", "elu", "gelu_erf", "tanh"}) {
+      SCOPED_TRACE(std::string(spec) + ", " + std::to_string(out * h * w) + " outputs per image");
+      const auto act = Activation::parse(spec);
+      std::mt19937_64 rng_a(5), rng_b(5);
+      Conv2d fused("conv", 3, out, 3, 1, 1, act, rng_a);
+      Conv2d plain("conv", 3, out, 3, 1, 1, std::nullopt, rng_b);
+      ActivationLayer after("act", act);
+      *plain.params()[0].value = *fused.params()[0].value;  // the initializers differ
+      for (std::size_t o = 0; o < out; ++o) {
+        (*fused.params()[1].value)[o] = (*plain.params()[1].value)[o] = 0.2f * float(o) - 0.4f;
+      }
+      const Tensor x = random_tensor(Shape{3, 3, h, w}, 6);
+      const Tensor dy = random_tensor(Shape{3, out, h, w}, 7);
+      const Tensor y1 = fused.forward(x, true);
+      const Tensor y2 = after.forward(plain.forward(x, true), true);
+      EXPECT_TRUE(same_bits(y1, y2));
+      const Tensor dx1 = fused.backward(dy);
+      const Tensor dx2 = plain.backward(after.backward(dy));
+      EXPECT_TRUE(same_bits(dx1, dx2));
+      EXPECT_TRUE(same_bits(*fused.params()[0].grad, *plain.params()[0].grad));
+      EXPECT_TRUE(same_bits(*fused.params()[1].grad, *plain.params()[1].grad));
     }
-    const Tensor x = random_tensor(Shape{3, 3, 7, 9}, 6);
-    const Tensor dy = random_tensor(Shape{3, 5, 7, 9}, 7);
-    const Tensor y1 = fused.forward(x, true);
-    const Tensor y2 = after.forward(plain.forward(x, true), true);
-    EXPECT_TRUE(same_bits(y1, y2));
-    const Tensor dx1 = fused.backward(dy);
-    const Tensor dx2 = plain.backward(after.backward(dy));
-    EXPECT_TRUE(same_bits(dx1, dx2));
-    EXPECT_TRUE(same_bits(*fused.params()[0].grad, *plain.params()[0].grad));
-    EXPECT_TRUE(same_bits(*fused.params()[1].grad, *plain.params()[1].grad));
   }
 }
 

@@ -77,6 +77,7 @@ TEST(OnePool, BacksOffAfterALateRegionAndComesBack) {
 
 struct ConvResult {
   Tensor y, dx, dweight, dbias;
+  diag::LayerStats stats;  // the activation's probe, which sees the images' blocks
 };
 
 // A batch of 13 images (three chunks of four and one of one in backward) with enough work per
@@ -93,6 +94,8 @@ ConvResult run_conv(int threads) {
   const auto params = conv.params();
   r.dweight = *params[0].grad;
   r.dbias = *params[1].grad;
+  conv.probes()[0]->end_batch();
+  r.stats = conv.probes()[0]->end_epoch();
   return r;
 }
 
@@ -105,7 +108,14 @@ TEST(ThreadCount, Conv2dGivesTheSameBitsOnAnyThreadCount) {
     EXPECT_TRUE(same_bits(r.dx, one.dx)) << threads << " threads: input gradient";
     EXPECT_TRUE(same_bits(r.dweight, one.dweight)) << threads << " threads: weight gradient";
     EXPECT_TRUE(same_bits(r.dbias, one.dbias)) << threads << " threads: bias gradient";
+    EXPECT_EQ(r.stats.dead, one.stats.dead) << threads << " threads";
+    EXPECT_EQ(r.stats.sparsity, one.stats.sparsity) << threads << " threads";
+    EXPECT_EQ(r.stats.mean, one.stats.mean) << threads << " threads";
+    EXPECT_EQ(r.stats.stddev, one.stats.stddev) << threads << " threads";
+    EXPECT_EQ(r.stats.grad_norm, one.stats.grad_norm) << threads << " threads";
   }
+  EXPECT_GT(one.stats.grad_norm, 0.0);  // the probe saw the gradient
+  EXPECT_GT(one.stats.stddev, 0.0);     // and the outputs
 }
 
 TEST(ThreadCount, Conv2dWeightGradientSumsEveryImageOnce) {

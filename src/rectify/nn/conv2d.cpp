@@ -200,6 +200,12 @@ const Tensor& Conv2d::forward(const Tensor& x, bool training) {
   // small for OpenBLAS to gain much from splitting them.
   const std::size_t threads = detail::threads_for(batch * 2 * per_image * g.rows(), kGrainFlops);
   if (!g.unfolds_to_itself()) size_scratch(cols_, threads, Shape{g.rows(), positions});
+  // The activation runs on each image's output right after its GEMM, while it is in cache (a
+  // separate pass over the batch's output read and wrote it from memory: the cnn's first layer
+  // writes 5.5 MB), when an image's mask bits fill whole 64-bit words, so that threads never
+  // share one.
+  const bool per_image_activation = act_ && per_image % 64 == 0;
+  if (act_) act_->reserve(y_.size());
   detail::for_each_task(batch, threads, [&](std::size_t b, std::size_t thread) {
     const float* xb = x.data() + b * in_ * g.h * g.w;
     const float* cols = xb;
@@ -214,23 +220,38 @@ const Tensor& Conv2d::forward(const Tensor& x, bool training) {
     for (std::size_t o = 0; o < out_; ++o) std::fill_n(yb + o * positions, positions, bias_[o]);
     gemm_on_this_thread(Trans::no, Trans::no, out_, positions, g.rows(), 1.0f, weight_.data(),
                         g.rows(), cols, positions, 1.0f, yb, positions);
+    if (per_image_activation) {
+      const std::span image(yb, per_image);
+      act_->compute(image, image, b * per_image, training);
+    }
   });
   if (act_) {
-    // One call over the batch: the kernels split it over the pool themselves, and the probe
-    // sees the blocks in order.
-    act_->reserve(y_.size());
+    // The probe sees the whole batch once, in order; without the per-image pass, one call
+    // over the batch (the kernels split it over the pool themselves).
     if (probe_) probe_->set_layout({out_, positions});
-    act_->forward(y_.span(), y_.span(), 0, training);
+    if (per_image_activation) {
+      act_->observe(y_.span(), training);
+    } else {
+      act_->forward(y_.span(), y_.span(), 0, training);
+    }
   }
   return y_;
 }
 
 const Tensor& Conv2d::backward(const Tensor& dy) {
   check_shape(name_, "output gradient", dy.shape(), y_.shape());
-  const Tensor* dz = &gradient_before(act_, y_, dy, dz_);
   const Shape& xs = x_->shape();
   const Geometry g{in_, xs[2], xs[3], kernel_, stride_, padding_, dy.shape()[2], dy.shape()[3]};
   const std::size_t batch = xs[0], positions = g.positions(), per_image = out_ * positions;
+  // As in forward: the activation's gradient image by image, just before the GEMMs read it.
+  const bool per_image_activation = act_ && per_image % 64 == 0;
+  const Tensor* dz = &dz_;
+  if (per_image_activation) {
+    dz_.resize(dy.shape());
+    act_->observe_gradient_at_output(dy.span());
+  } else {
+    dz = &gradient_before(act_, y_, dy, dz_);
+  }
   const std::size_t flops = batch * 2 * per_image * g.rows() * (input_grad_ ? 2 : 1);
   const std::size_t threads = detail::threads_for(flops, kGrainFlops);
   if (!g.unfolds_to_itself()) {
@@ -253,6 +274,11 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
     for (std::size_t b = first; b < std::min(batch, first + kImagesPerChunk); ++b) {
       // Per image: db += dz 1; dW += dz cols^T; dx = col2im(W^T dz).
       const float beta = b == first ? 0.0f : 1.0f;
+      if (per_image_activation) {
+        const std::size_t at = b * per_image;
+        act_->compute_gradient(y_.span().subspan(at, per_image), dy.span().subspan(at, per_image),
+                               dz_.span().subspan(at, per_image), at);
+      }
       const float* dzb = dz->data() + b * per_image;  // (O, H' W')
       const float* xb = x_->data() + b * in_ * g.h * g.w;
       float* dxb = dx_.data() + b * in_ * g.h * g.w;
@@ -274,6 +300,7 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
       }
     }
   });
+  if (per_image_activation) act_->observe_gradient_at_input(dz_.span());
   sum_chunks(dweight_parts_, dweight_);
   sum_chunks(dbias_parts_, dbias_);
   return dx_;

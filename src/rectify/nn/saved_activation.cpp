@@ -17,38 +17,63 @@ void SavedActivation::reserve(std::size_t n) {
   if (keep_ == Keep::input) input_.resize(n);
 }
 
-void SavedActivation::forward(std::span<const float> z, std::span<float> y, std::size_t offset,
+void SavedActivation::compute(std::span<const float> z, std::span<float> y, std::size_t offset,
                               bool training) {
-  std::span<const std::uint8_t> mask;
   if (training && keep_ == Keep::mask) {
-    const auto out = std::span(mask_).subspan(offset / 8, mask_bytes(z.size()));
-    forward_with_mask(act_, z, y, out);
-    mask = out;
-  } else {
-    if (training && keep_ == Keep::input) {
-      std::copy(z.begin(), z.end(), input_.begin() + static_cast<std::ptrdiff_t>(offset));
-    }
-    rectify::forward(act_, z, y);
+    forward_with_mask(act_, z, y, std::span(mask_).subspan(offset / 8, mask_bytes(z.size())));
+    return;
   }
-  if (training && probe_ && probe_->enabled()) probe_->forward(y, offset, mask);
+  if (training && keep_ == Keep::input) {
+    std::copy(z.begin(), z.end(), input_.begin() + static_cast<std::ptrdiff_t>(offset));
+  }
+  rectify::forward(act_, z, y);
 }
 
-void SavedActivation::backward(std::span<const float> y, std::span<const float> dy,
-                               std::span<float> dz) const {
-  const bool observe = probe_ && probe_->enabled();
-  if (observe) probe_->gradient_at_output(dy);  // dz may overwrite dy
+void SavedActivation::observe(std::span<const float> y, bool training) {
+  if (!training || !probe_ || !probe_->enabled()) return;
+  probe_->forward(y, 0,
+                  keep_ == Keep::mask
+                      ? std::span<const std::uint8_t>(mask_).first(mask_bytes(y.size()))
+                      : std::span<const std::uint8_t>());
+}
+
+void SavedActivation::forward(std::span<const float> z, std::span<float> y, std::size_t offset,
+                              bool training) {
+  compute(z, y, offset, training);
+  if (!training || !probe_ || !probe_->enabled()) return;
+  std::span<const std::uint8_t> mask;
+  if (keep_ == Keep::mask) mask = std::span(mask_).subspan(offset / 8, mask_bytes(z.size()));
+  probe_->forward(y, offset, mask);
+}
+
+void SavedActivation::observe_gradient_at_output(std::span<const float> dy) const {
+  if (probe_ && probe_->enabled()) probe_->gradient_at_output(dy);
+}
+
+void SavedActivation::compute_gradient(std::span<const float> y, std::span<const float> dy,
+                                       std::span<float> dz, std::size_t offset) const {
   switch (keep_) {
     case Keep::mask:
-      backward_from_mask(act_, std::span(mask_).first(mask_bytes(dy.size())), dy, dz);
+      backward_from_mask(act_, std::span(mask_).subspan(offset / 8, mask_bytes(dy.size())), dy, dz);
       break;
     case Keep::output:
       backward_from_output(act_, y, dy, dz);
       break;
     case Keep::input:
-      rectify::backward(act_, std::span(input_).first(dy.size()), dy, dz);
+      rectify::backward(act_, std::span(input_).subspan(offset, dy.size()), dy, dz);
       break;
   }
-  if (observe) probe_->gradient_at_input(dz);
+}
+
+void SavedActivation::observe_gradient_at_input(std::span<const float> dz) const {
+  if (probe_ && probe_->enabled()) probe_->gradient_at_input(dz);
+}
+
+void SavedActivation::backward(std::span<const float> y, std::span<const float> dy,
+                               std::span<float> dz) const {
+  observe_gradient_at_output(dy);  // dz may overwrite dy
+  compute_gradient(y, dy, dz, 0);
+  observe_gradient_at_input(dz);
 }
 
 const Tensor& gradient_before(const std::optional<SavedActivation>& act, const Tensor& y,

@@ -29,6 +29,17 @@ class SavedActivation {
   // dz = f'(z) dy over the whole, from the saved state; y is the forward output.
   void backward(std::span<const float> y, std::span<const float> dy, std::span<float> dz) const;
 
+  // The same two passes taken apart, for a layer that applies the function block by block on
+  // several threads while each block is still in cache: compute() and compute_gradient() touch
+  // only their block (offset and size multiples of 64), the probe is told by observe*() over the
+  // whole, once, in the order forward() and backward() tell it.
+  void compute(std::span<const float> z, std::span<float> y, std::size_t offset, bool training);
+  void observe(std::span<const float> y, bool training);
+  void observe_gradient_at_output(std::span<const float> dy) const;
+  void compute_gradient(std::span<const float> y, std::span<const float> dy, std::span<float> dz,
+                        std::size_t offset) const;
+  void observe_gradient_at_input(std::span<const float> dz) const;
+
  private:
   enum class Keep { mask, output, input };
   Activation act_;
