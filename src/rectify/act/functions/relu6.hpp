@@ -67,7 +67,12 @@ struct Body<Fn::relu6> {
   V six;
   Body(D d, const detail::Coefficients&) : six(hn::Set(d, 6.0f)) {}
   V Forward(D d, V x) const {
-    return hn::IfThenZeroElse(x < hn::Zero(d), hn::IfThenElse(x > six, six, x));
+    if constexpr (kMinMaxPassSecondNaN) {
+      // MINPS(6, MAXPS(0, x)): two instructions; each returns x where x is NaN or a zero.
+      return hn::Min(six, MaxZeroKeepNaN(d, x));
+    } else {
+      return hn::IfThenZeroElse(x < hn::Zero(d), hn::IfThenElse(x > six, six, x));
+    }
   }
   M Pass(D d, V x) const { return hn::Not(hn::Or(x <= hn::Zero(d), x >= six)); }
   V Backward(D d, V x, V dy) const {
