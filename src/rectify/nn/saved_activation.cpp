@@ -29,32 +29,30 @@ void SavedActivation::compute(std::span<const float> z, std::span<float> y, std:
   rectify::forward(act_, z, y);
 }
 
+std::span<const std::uint8_t> SavedActivation::mask_bits(std::size_t offset, std::size_t n) const {
+  if (keep_ != Keep::mask) return {};
+  return std::span<const std::uint8_t>(mask_).subspan(offset / 8, mask_bytes(n));
+}
+
 void SavedActivation::observe(std::span<const float> y, bool training) {
-  if (!training || !probe_ || !probe_->enabled()) return;
-  probe_->forward(y, 0,
-                  keep_ == Keep::mask
-                      ? std::span<const std::uint8_t>(mask_).first(mask_bytes(y.size()))
-                      : std::span<const std::uint8_t>());
+  if (observing(training)) probe_->forward(y, 0, mask_bits(0, y.size()));
 }
 
 void SavedActivation::forward(std::span<const float> z, std::span<float> y, std::size_t offset,
                               bool training) {
   compute(z, y, offset, training);
-  if (!training || !probe_ || !probe_->enabled()) return;
-  std::span<const std::uint8_t> mask;
-  if (keep_ == Keep::mask) mask = std::span(mask_).subspan(offset / 8, mask_bytes(z.size()));
-  probe_->forward(y, offset, mask);
+  if (observing(training)) probe_->forward(y, offset, mask_bits(offset, z.size()));
 }
 
 void SavedActivation::observe_gradient_at_output(std::span<const float> dy) const {
-  if (probe_ && probe_->enabled()) probe_->gradient_at_output(dy);
+  if (observing(true)) probe_->gradient_at_output(dy);
 }
 
 void SavedActivation::compute_gradient(std::span<const float> y, std::span<const float> dy,
                                        std::span<float> dz, std::size_t offset) const {
   switch (keep_) {
     case Keep::mask:
-      backward_from_mask(act_, std::span(mask_).subspan(offset / 8, mask_bytes(dy.size())), dy, dz);
+      backward_from_mask(act_, mask_bits(offset, dy.size()), dy, dz);
       break;
     case Keep::output:
       backward_from_output(act_, y, dy, dz);
@@ -66,7 +64,7 @@ void SavedActivation::compute_gradient(std::span<const float> y, std::span<const
 }
 
 void SavedActivation::observe_gradient_at_input(std::span<const float> dz) const {
-  if (probe_ && probe_->enabled()) probe_->gradient_at_input(dz);
+  if (observing(true)) probe_->gradient_at_input(dz);
 }
 
 void SavedActivation::backward(std::span<const float> y, std::span<const float> dy,

@@ -42,6 +42,10 @@ class SavedActivation {
 
  private:
   enum class Keep { mask, output, input };
+  bool observing(bool training) const { return training && probe_ && probe_->enabled(); }
+  // The saved mask bits of elements [offset, offset + n); empty where no mask is kept.
+  std::span<const std::uint8_t> mask_bits(std::size_t offset, std::size_t n) const;
+
   Activation act_;
   Keep keep_;
   std::vector<std::uint8_t> mask_;

@@ -30,20 +30,23 @@ void ValueStatsKernel(const float* HWY_RESTRICT x, std::size_t n, ValueStats* HW
     // output and gradient in every step.
     auto sum0 = zero, sum1 = zero, sq0 = zero, sq1 = zero;
     auto zeros0 = hn::Zero(di), zeros1 = hn::Zero(di);
+    const auto count_zeros = [&](auto counts, auto v) {
+      return hn::Sub(counts, hn::VecFromMask(di, hn::RebindMask(di, hn::Eq(v, zero))));
+    };
     for (; i + 2 * lanes <= end; i += 2 * lanes) {
       const auto v0 = hn::LoadU(d, x + i), v1 = hn::LoadU(d, x + i + lanes);
       sum0 = hn::Add(sum0, v0);
       sum1 = hn::Add(sum1, v1);
       sq0 = hn::MulAdd(v0, v0, sq0);
       sq1 = hn::MulAdd(v1, v1, sq1);
-      zeros0 = hn::Sub(zeros0, hn::VecFromMask(di, hn::RebindMask(di, hn::Eq(v0, zero))));
-      zeros1 = hn::Sub(zeros1, hn::VecFromMask(di, hn::RebindMask(di, hn::Eq(v1, zero))));
+      zeros0 = count_zeros(zeros0, v0);
+      zeros1 = count_zeros(zeros1, v1);
     }
     for (; i + lanes <= end; i += lanes) {
       const auto v = hn::LoadU(d, x + i);
       sum0 = hn::Add(sum0, v);
       sq0 = hn::MulAdd(v, v, sq0);
-      zeros0 = hn::Sub(zeros0, hn::VecFromMask(di, hn::RebindMask(di, hn::Eq(v, zero))));
+      zeros0 = count_zeros(zeros0, v);
     }
     double tail = 0, tail_sq = 0;
     for (; i < end; ++i) {
