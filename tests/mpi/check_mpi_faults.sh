@@ -35,11 +35,11 @@ rank_pid() {
 start() {
   "$mpirun" -np 2 "$rectify" "${train[@]}" --save "$1.st" >"$1.out" 2>"$1.err" &
   launcher=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     [[ -e $1.st ]] && return
     sleep 0.1
   done
-  fail "$1: no checkpoint after 10 s"
+  fail "$1: no checkpoint after 30 s"
 }
 
 # ends_within SECONDS NAME: the launcher ends, non-zero, within SECONDS.

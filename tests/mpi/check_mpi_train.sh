@@ -61,7 +61,12 @@ long=(train --data "$data" --model mlp --batch 50 --epochs 120)
 "$mpirun" -np 2 "$rectify" "${long[@]}" --save whole.st >/dev/null
 "$mpirun" -np 2 "$rectify" "${long[@]}" --save cut.st >cut.out 2>cut.err &
 launcher=$!
-sleep 1.5
+# Signal once epoch 1 is printed: every rank is then past installing its handler (a fixed sleep
+# let a loaded machine's launch outlast it, and the ranks died without a word).
+for _ in $(seq 1200); do
+  grep -q "^epoch   1 " cut.out 2>/dev/null && break
+  sleep 0.05
+done
 kill -TERM "$launcher"
 rc=0
 wait "$launcher" || rc=$?
