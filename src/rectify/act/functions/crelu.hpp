@@ -45,14 +45,24 @@ struct Body<Fn::crelu> {
   static void Forward(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
     const D d;
     const Body<Fn::relu> relu(d, c.k);
-    Walk<1, 2>({c.in0, nullptr, nullptr}, {c.out, c.out2}, nullptr, nullptr, begin, end,
-               [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
-                 ForEachVector(d, [&](std::size_t j) {
-                   const V x = hn::LoadU(d, in[0] + j);
-                   hn::StoreU(relu.Forward(d, x), d, out[0] + j);
-                   hn::StoreU(relu.Forward(d, hn::Neg(x)), d, out[1] + j);
-                 });
-               });
+    const float* x = c.in0;
+    float* y = c.out;
+    float* y2 = c.out2;
+    // Sweep's loads run ahead of both halves' stores (4 KiB aliasing; captures by value).
+    Sweep<1, 2, kLaneWise<Body<Fn::relu>>>(
+        {c.in0, nullptr, nullptr}, {c.out, c.out2}, begin, end,
+        [x](std::size_t i) { return hn::LoadU(D(), x + i); },
+        [y, y2, relu](std::size_t i, V v) {
+          hn::StoreU(relu.Forward(D(), v), D(), y + i);
+          hn::StoreU(relu.Forward(D(), hn::Neg(v)), D(), y2 + i);
+        },
+        [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
+          ForEachVector(d, [&](std::size_t j) {
+            const V v = hn::LoadU(d, in[0] + j);
+            hn::StoreU(relu.Forward(d, v), d, out[0] + j);
+            hn::StoreU(relu.Forward(d, hn::Neg(v)), d, out[1] + j);
+          });
+        });
   }
 
   // dx = relu'(x) dy1 - relu'(-x) dy2.

@@ -51,14 +51,21 @@ void Walk(const float* const (&in)[3], float* const (&out)[2], std::uint8_t* mas
   }
   if (i == end) return;
   const std::size_t rest = end - i;
-  Buffers b{};
+  // Only what the block reads is zeroed: a short call's head and tail come here, and clearing
+  // all the buffers each time cost more than the block (prelu's 2048-float channels).
+  Buffers b;
   const float* ins[3] = {b.in[0], b.in[1], b.in[2]};
   float* outs[2] = {b.out[0], b.out[1]};
-  for (std::size_t k = 0; k < kIn; ++k) {
-    if (in[k]) std::copy_n(in[k] + i, rest, b.in[k]);
+  const auto padded = [rest](const float* from, float* to) {
+    if (from) std::copy_n(from, rest, to);
+    std::fill(to + (from ? rest : 0), to + kBlock, 0.0f);
+  };
+  for (std::size_t k = 0; k < kIn; ++k) padded(in[k] ? in[k] + i : nullptr, b.in[k]);
+  if (mask_in) {
+    std::fill_n(b.mask, sizeof b.mask, std::uint8_t{0});
+    std::copy_n(mask_in + i / 8, (rest + 7) / 8, b.mask);
   }
-  if (mask_in) std::copy_n(mask_in + i / 8, (rest + 7) / 8, b.mask);
-  if (kOut > 1) std::copy_n(out[1] + i, rest, b.out[1]);  // out2 may be an accumulator
+  if (kOut > 1) padded(out[1] + i, b.out[1]);  // out2 may be an accumulator
   std::uint8_t mask_tail[kBlock / 8] = {};
   block(ins, outs, mask_out ? mask_tail : nullptr, mask_in ? b.mask : nullptr);
   for (std::size_t k = 0; k < kOut; ++k) std::copy_n(b.out[k], rest, out[k] + i);
@@ -109,18 +116,22 @@ void WithStores(const detail::KernelCall& c, std::size_t begin, std::size_t end,
 // whose nearest such store lies furthest back wins (1 KiB back, the store has drained).
 constexpr std::size_t kLead = 4;
 
-HWY_INLINE bool Backwards(const float* const (&in)[3], const float* out) {
+HWY_INLINE bool Backwards(const float* const (&in)[3], float* const (&outs)[2]) {
   const std::size_t lead = kLead * hn::Lanes(D()) * sizeof(float);
   std::size_t forward_gap = kPageBytes, backward_gap = kPageBytes;
-  for (const float* p : in) {
-    if (p == nullptr) continue;
-    // out - p modulo 4 KiB, as a distance in [-2048, 2048).
-    const std::size_t d =
-        (reinterpret_cast<std::uintptr_t>(out) - reinterpret_cast<std::uintptr_t>(p)) % kPageBytes;
-    if (d < kPageBytes / 2) {
-      if (d >= lead) forward_gap = std::min(forward_gap, d);
-    } else if (kPageBytes - d >= lead) {
-      backward_gap = std::min(backward_gap, kPageBytes - d);
+  for (const float* out : outs) {
+    if (out == nullptr) continue;
+    for (const float* p : in) {
+      if (p == nullptr) continue;
+      // out - p modulo 4 KiB, as a distance in [-2048, 2048).
+      const std::size_t d =
+          (reinterpret_cast<std::uintptr_t>(out) - reinterpret_cast<std::uintptr_t>(p)) %
+          kPageBytes;
+      if (d < kPageBytes / 2) {
+        if (d >= lead) forward_gap = std::min(forward_gap, d);
+      } else if (kPageBytes - d >= lead) {
+        backward_gap = std::min(backward_gap, kPageBytes - d);
+      }
     }
   }
   return forward_gap < backward_gap;
@@ -151,36 +162,58 @@ HWY_INLINE void Pipelined(std::size_t vectors, std::size_t first, std::size_t st
   for (; k < vectors; ++k) finish(at(k), load(at(k)));
 }
 
-// finish(i, load(i)) for every whole vector i of [begin, end), and Walk's padded copy with
-// `block` on the pieces before and after them, in the direction Backwards picks. kAlign: the
-// vectors start at the first aligned store (one that straddles two cache lines costs two);
+// finish(i, load(i)) for every whole vector i of [begin, end), in the direction Backwards
+// picks (outs: one or two outputs), and the pieces before and after them. kAlign: the vectors
+// start at the first aligned store to outs[0] (one that straddles two cache lines costs two);
 // only for functions computed lane by lane, since it moves the vectors' bounds with the
 // output's address and with the threads' split, and a function that branches on the whole
-// vector (a slow path for a far tail) must see the same neighbours whatever the threads.
-template <std::size_t kIn, bool kAlign, class Load, class Finish, class Block>
-void Sweep(const float* const (&in)[3], float* out, std::size_t begin, std::size_t end, Load load,
-           Finish finish, const Block& block) {
+// vector (a slow path for a far tail) must see the same neighbours whatever the threads. Such a
+// function, out of place, computes each piece as one whole vector overlapping its neighbour
+// (the shared lanes are written twice with the same value); otherwise a piece goes through
+// Walk's padded copy, which for a call of a few thousand floats (prelu's channels) costs as
+// much as all its vectors. kStreamed: finish streams its stores, which must then be aligned.
+template <std::size_t kIn, std::size_t kOut, bool kAlign, bool kStreamed = false, class Load,
+          class Finish, class Block>
+void Sweep(const float* const (&in)[3], float* const (&outs)[2], std::size_t begin,
+           std::size_t end, Load load, Finish finish, const Block& block) {
   const std::size_t n = hn::Lanes(D());
   const std::size_t bytes = n * sizeof(float);
-  const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out + begin) % bytes;
+  const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(outs[0] + begin) % bytes;
   const std::size_t first =
       kAlign ? begin + std::min(end - begin, (bytes - misaligned) % bytes / sizeof(float)) : begin;
   const std::size_t vectors = (end - first) / n, whole = first + vectors * n;
-  const auto piece = [&](std::size_t from, std::size_t to) {
-    if (from < to) Walk<kIn, 1>(in, {out, nullptr}, nullptr, nullptr, from, to, block);
+  bool overlap = kAlign && end - begin >= n;
+  for (const float* out : outs) {
+    for (const float* p : in) overlap = overlap && (out == nullptr || out != p);
+  }
+  const auto head = [&] {
+    if (begin == first) return;
+    if (overlap) {  // unaligned, so never streamed
+      finish(begin, load(begin));
+    } else {
+      Walk<kIn, kOut>(in, outs, nullptr, nullptr, begin, first, block);
+    }
   };
-  const bool backwards = Backwards(in, out);
+  const auto tail = [&] {
+    if (whole == end) return;
+    if (overlap && !kStreamed) {
+      finish(end - n, load(end - n));
+    } else {
+      Walk<kIn, kOut>(in, outs, nullptr, nullptr, whole, end, block);
+    }
+  };
+  const bool backwards = Backwards(in, outs);
   if (backwards) {
-    piece(whole, end);
+    tail();
   } else {
-    piece(begin, first);
+    head();
   }
   Pipelined(vectors, backwards ? whole - n : first, backwards ? std::size_t{0} - n : n, load,
             finish);
   if (backwards) {
-    piece(begin, first);
+    head();
   } else {
-    piece(whole, end);
+    tail();
   }
 }
 
@@ -193,8 +226,8 @@ void Forward(const F& f, const detail::KernelCall& c, std::size_t begin, std::si
     float* y = c.out;
     // Captures by value: a vector store may alias any memory, so a pointer or coefficient read
     // through a reference would be read again after every store.
-    Sweep<1, kLaneWise<F>>(
-        {c.in0, nullptr, nullptr}, c.out, begin, end,
+    Sweep<1, 1, kLaneWise<F>, kStream>(
+        {c.in0, nullptr, nullptr}, {c.out, nullptr}, begin, end,
         [x](std::size_t i) { return hn::LoadU(D(), x + i); },
         [y, f](std::size_t i, V v) { StoreOut<kStream>(f.Forward(D(), v), D(), y + i); },
         [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
@@ -218,8 +251,8 @@ void Binary(const detail::KernelCall& c, std::size_t begin, std::size_t end, con
     const float* a = c.in0;
     const float* b = c.in1;
     float* o = c.out;
-    Sweep<2, kAlign>(  // captures by value, as in Forward
-        {c.in0, c.in1, nullptr}, c.out, begin, end,
+    Sweep<2, 1, kAlign, kStream>(  // captures by value, as in Forward
+        {c.in0, c.in1, nullptr}, {c.out, nullptr}, begin, end,
         [a, b](std::size_t i) {
           return Pair{hn::LoadU(D(), a + i), hn::LoadU(D(), b + i)};
         },
@@ -243,8 +276,12 @@ void BackwardOutput(const F& f, const detail::KernelCall& c, std::size_t begin, 
 }
 
 template <class F>
-void ForwardMask(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
+void ForwardMask(const F& caller_f, const detail::KernelCall& c, std::size_t begin,
+                 std::size_t end) {
   const D d;
+  // A copy of our own: the body's coefficients are then not read again after every store (a
+  // vector store may alias what a reference points at, never a local whose address stays here).
+  const F f = caller_f;
   WithStores(c, begin, end, [&](auto stream) {
     Walk<1, 1>(
         {c.in0, nullptr, nullptr}, {c.out, nullptr}, c.mask_out, nullptr, begin, end,
