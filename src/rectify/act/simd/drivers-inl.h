@@ -174,8 +174,8 @@ HWY_INLINE void Pipelined(std::size_t vectors, std::size_t first, std::size_t st
 // much as all its vectors. kStreamed: finish streams its stores, which must then be aligned.
 template <std::size_t kIn, std::size_t kOut, bool kAlign, bool kStreamed = false, class Load,
           class Finish, class Block>
-void Sweep(const float* const (&in)[3], float* const (&outs)[2], std::size_t begin,
-           std::size_t end, Load load, Finish finish, const Block& block) {
+void Sweep(const float* const (&in)[3], float* const (&outs)[2], std::size_t begin, std::size_t end,
+           Load load, Finish finish, const Block& block) {
   const std::size_t n = hn::Lanes(D());
   const std::size_t bytes = n * sizeof(float);
   const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(outs[0] + begin) % bytes;
