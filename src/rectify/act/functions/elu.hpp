@@ -131,6 +131,7 @@ struct EluBody {
     const V r = hn::IfThenElse(x > hn::Zero(d), hn::Mul(dy, pos), negative);
     return hn::IfThenElse(hn::IsNaN(x), x, r);  // NaN in, NaN out (NegativeArg drops it)
   }
+  static constexpr bool kLaneWiseFromOutput = true;  // arithmetic on y and dy alone
   V BackwardOutput(D d, V y, V dy) const {
     const V negative = hn::Mul(hn::Mul(dy, in), hn::Add(y, neg));
     return hn::IfThenElse(y > hn::Zero(d), hn::Mul(dy, pos), negative);

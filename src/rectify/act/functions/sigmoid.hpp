@@ -53,6 +53,7 @@ struct Body<Fn::sigmoid> {
   Body(D, const detail::Coefficients&) {}
   V Forward(D d, V x) const { return Sigmoid(d, x); }
   V Backward(D d, V x, V dy) const { return hn::Mul(dy, SigmoidSlope(d, x)); }
+  static constexpr bool kLaneWiseFromOutput = true;  // arithmetic on y and dy alone
   V BackwardOutput(D d, V y, V dy) const {
     return hn::Mul(dy, hn::Mul(y, hn::Sub(hn::Set(d, 1.0f), y)));
   }

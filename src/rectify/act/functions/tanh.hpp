@@ -77,6 +77,7 @@ struct Body<Fn::tanh> {
   V Backward(D d, V x, V dy) const {
     return hn::Mul(dy, hn::Mul(SigmoidSlope(d, hn::Add(x, x)), hn::Set(d, 4.0f)));
   }
+  static constexpr bool kLaneWiseFromOutput = true;  // arithmetic on y and dy alone
   V BackwardOutput(D d, V y, V dy) const {
     return hn::Mul(dy, hn::Sub(hn::Set(d, 1.0f), hn::Mul(y, y)));
   }

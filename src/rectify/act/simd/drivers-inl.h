@@ -272,7 +272,8 @@ void Backward(const F& f, const detail::KernelCall& c, std::size_t begin, std::s
 
 template <class F>
 void BackwardOutput(const F& f, const detail::KernelCall& c, std::size_t begin, std::size_t end) {
-  Binary<kLaneWise<F>>(c, begin, end, [f](V y, V dy) { return f.BackwardOutput(D(), y, dy); });
+  Binary<kLaneWiseFromOutput<F>>(c, begin, end,
+                                 [f](V y, V dy) { return f.BackwardOutput(D(), y, dy); });
 }
 
 template <class F>

@@ -155,6 +155,13 @@ constexpr bool kLaneWise = requires {
   F::kLaneWise;
 };
 
+// Whether F's backward from the output is computed lane by lane (it declares
+// kLaneWiseFromOutput), as it may be where the forward's exp takes a slow path on a whole vector.
+template <class F>
+constexpr bool kLaneWiseFromOutput = kLaneWise<F> || requires {
+  F::kLaneWiseFromOutput;
+};
+
 // The SIMD body of each function, specialised in its definition file.
 template <Fn>
 struct Body;
