@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "rectify/act/crelu.hpp"
+#include "rectify/act/prelu.hpp"
 #include "test_support.hpp"
 
 namespace rectify {
@@ -58,6 +60,8 @@ TEST_P(Placement, OutputIsTheSameAtEveryOffsetFromTheInputs) {
       std::vector<float> y_want(n), dx_want(n);
       forward(a, x, y_want);
       backward(a, x, dy, dx_want);
+      std::vector<float> dy_want_from_y(n);
+      if (a.has_backward_from_output()) backward_from_output(a, y_want, dy, dy_want_from_y);
       for (const std::size_t off : {0,   1,   3,   4,   8,   16,  17,   64,   100,  256,
                                     500, 511, 512, 513, 520, 700, 1000, 1008, 1020, 1023}) {
         SCOPED_TRACE("n = " + std::to_string(n) + ", output offset = " + std::to_string(off));
@@ -66,11 +70,42 @@ TEST_P(Placement, OutputIsTheSameAtEveryOffsetFromTheInputs) {
         expect_same(out, y_want, "forward");
         backward(a, x, dy, out);
         expect_same(out, dx_want, "backward");
+        if (a.has_backward_from_output()) {
+          backward_from_output(a, y_want, dy, out);
+          expect_same(out, dy_want_from_y, "backward from the output");
+        }
       }
       // In place: the output is the input.
       std::vector<float> in_place(xv);
       forward(a, in_place, in_place);
       expect_same(in_place, y_want, "forward in place");
+    }
+  });
+}
+
+// The channel kernels: crelu writes two halves (both placed by the output's offset), prelu runs
+// one call per channel, each with its own misaligned head and tail.
+TEST(PlacementOfChannelKernels, OutputIsTheSameAtEveryOffset) {
+  testing::for_each_target([&](const std::string&) {
+    for (const ChannelLayout layout : {ChannelLayout{1, 1, 37}, ChannelLayout{1, 1, 4099},
+                                       ChannelLayout{2, 3, 50}, ChannelLayout{1, 5, 203}}) {
+      const std::size_t n = layout.size();
+      PageBuffer xb(n), ob(2 * n + kPageFloats);
+      const std::span<float> x(xb.base, n);
+      const auto xv = testing::random_values(n, static_cast<std::uint32_t>(n), 4.0f);
+      std::copy(xv.begin(), xv.end(), x.begin());
+      std::vector<float> slopes(layout.channels);
+      for (std::size_t c = 0; c < slopes.size(); ++c) slopes[c] = 0.1f * static_cast<float>(c + 1);
+      std::vector<float> crelu_want(2 * n), prelu_want(n);
+      crelu_forward(x, layout, crelu_want);
+      prelu_forward(x, slopes, layout, prelu_want);
+      for (const std::size_t off : {0, 1, 3, 4, 5, 16, 17, 511, 1020, 1023}) {
+        SCOPED_TRACE("n = " + std::to_string(n) + ", output offset = " + std::to_string(off));
+        crelu_forward(x, layout, std::span<float>(ob.base + off, 2 * n));
+        expect_same(std::span<const float>(ob.base + off, 2 * n), crelu_want, "crelu forward");
+        prelu_forward(x, slopes, layout, std::span<float>(ob.base + off, n));
+        expect_same(std::span<const float>(ob.base + off, n), prelu_want, "prelu forward");
+      }
     }
   });
 }
