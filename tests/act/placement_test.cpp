@@ -62,6 +62,9 @@ TEST_P(Placement, OutputIsTheSameAtEveryOffsetFromTheInputs) {
       backward(a, x, dy, dx_want);
       std::vector<float> dy_want_from_y(n);
       if (a.has_backward_from_output()) backward_from_output(a, y_want, dy, dy_want_from_y);
+      std::vector<std::uint8_t> mask(mask_bytes(n));
+      std::vector<float> y_with_mask(n);
+      if (a.has_mask()) forward_with_mask(a, x, y_with_mask, mask);
       for (const std::size_t off : {0,   1,   3,   4,   8,   16,  17,   64,   100,  256,
                                     500, 511, 512, 513, 520, 700, 1000, 1008, 1020, 1023}) {
         SCOPED_TRACE("n = " + std::to_string(n) + ", output offset = " + std::to_string(off));
@@ -73,6 +76,14 @@ TEST_P(Placement, OutputIsTheSameAtEveryOffsetFromTheInputs) {
         if (a.has_backward_from_output()) {
           backward_from_output(a, y_want, dy, out);
           expect_same(out, dy_want_from_y, "backward from the output");
+        }
+        if (a.has_mask()) {
+          std::vector<std::uint8_t> placed_mask(mask.size());
+          forward_with_mask(a, x, out, placed_mask);
+          expect_same(out, y_want, "forward with mask");
+          EXPECT_EQ(placed_mask, mask);
+          backward_from_mask(a, mask, dy, out);
+          expect_same(out, dx_want, "backward from the mask");
         }
       }
       // In place: the output is the input.
