@@ -116,8 +116,9 @@ void WithStores(const detail::KernelCall& c, std::size_t begin, std::size_t end,
 // whose nearest such store lies furthest back wins (1 KiB back, the store has drained).
 constexpr std::size_t kLead = 4;
 
-HWY_INLINE bool Backwards(const float* const (&in)[3], float* const (&outs)[2]) {
-  const std::size_t lead = kLead * hn::Lanes(D()) * sizeof(float);
+// lead: how many bytes the loads run ahead of the stores.
+HWY_INLINE bool Backwards(const float* const (&in)[3], float* const (&outs)[2],
+                          std::size_t lead = kLead * hn::Lanes(D()) * sizeof(float)) {
   std::size_t forward_gap = kPageBytes, backward_gap = kPageBytes;
   for (const float* out : outs) {
     if (out == nullptr) continue;
@@ -138,26 +139,26 @@ HWY_INLINE bool Backwards(const float* const (&in)[3], float* const (&outs)[2]) 
 }
 
 // finish(at(k), load(at(k))) for k in [0, vectors), at(k) = first + k step (modulo 2^64: step
-// may be minus a vector), the loads kLead vectors ahead. One instantiation for both directions,
-// so that both compile to the same arithmetic (the sign of a NaN that meets another NaN depends
-// on the operands' order the compiler picks).
-template <class Load, class Finish>
+// may be minus a vector), the loads kAhead units (vectors, or blocks) ahead. One instantiation for
+// both directions, so that both compile to the same arithmetic (the sign of a NaN that meets
+// another NaN depends on the operands' order the compiler picks).
+template <std::size_t kAhead = kLead, class Load, class Finish>
 HWY_INLINE void Pipelined(std::size_t vectors, std::size_t first, std::size_t step, Load load,
                           Finish finish) {
   const auto at = [first, step](std::size_t k) { return first + k * step; };
   using Loaded = decltype(load(std::size_t{0}));
   std::size_t k = 0;
-  if (vectors >= 2 * kLead) {
-    Loaded held[kLead];
-    for (std::size_t j = 0; j < kLead; ++j) held[j] = load(at(j));
-    for (; k + 2 * kLead <= vectors; k += kLead) {
-      Loaded next[kLead];
-      for (std::size_t j = 0; j < kLead; ++j) next[j] = load(at(k + kLead + j));
-      for (std::size_t j = 0; j < kLead; ++j) finish(at(k + j), held[j]);
-      for (std::size_t j = 0; j < kLead; ++j) held[j] = next[j];
+  if (vectors >= 2 * kAhead) {
+    Loaded held[kAhead];
+    for (std::size_t j = 0; j < kAhead; ++j) held[j] = load(at(j));
+    for (; k + 2 * kAhead <= vectors; k += kAhead) {
+      Loaded next[kAhead];
+      for (std::size_t j = 0; j < kAhead; ++j) next[j] = load(at(k + kAhead + j));
+      for (std::size_t j = 0; j < kAhead; ++j) finish(at(k + j), held[j]);
+      for (std::size_t j = 0; j < kAhead; ++j) held[j] = next[j];
     }
-    for (std::size_t j = 0; j < kLead; ++j) finish(at(k + j), held[j]);
-    k += kLead;
+    for (std::size_t j = 0; j < kAhead; ++j) finish(at(k + j), held[j]);
+    k += kAhead;
   }
   for (; k < vectors; ++k) finish(at(k), load(at(k)));
 }
@@ -276,60 +277,150 @@ void BackwardOutput(const F& f, const detail::KernelCall& c, std::size_t begin, 
                                  [f](V y, V dy) { return f.BackwardOutput(D(), y, dy); });
 }
 
+// The mask passes' loop, in units of kUnit elements (a multiple of 8: whole mask bytes): each
+// unit's loads are issued before the previous unit's stores, in the direction Backwards picks
+// for that lead (see Sweep: 4K aliasing); the last partial unit goes through Walk's padded copy,
+// whose block covers 64 / kUnit units. `begin` is a multiple of 64, as the threads split arrays.
+template <std::size_t kIn, std::size_t kUnit, class Load, class Finish, class Block>
+void UnitSweep(const float* const (&in)[3], float* const (&outs)[2], std::uint8_t* mask_out,
+               const std::uint8_t* mask_in, std::size_t begin, std::size_t end, Load load,
+               Finish finish, const Block& block) {
+  static_assert(kUnit % 8 == 0 && kBlock % kUnit == 0);
+  const std::size_t units = (end - begin) / kUnit, whole = begin + units * kUnit;
+  const auto tail = [&] { Walk<kIn, 1>(in, outs, mask_out, mask_in, whole, end, block); };
+  const bool backwards = Backwards(in, outs, kUnit * sizeof(float));
+  if (backwards) tail();
+  Pipelined<1>(units, backwards ? whole - kUnit : begin, backwards ? std::size_t{0} - kUnit : kUnit,
+               load, finish);
+  if (!backwards) tail();
+}
+
+// A unit of kLead vectors (at least 8 elements): kLead vectors of loads ahead, as in Sweep, and
+// twice that in registers, which AVX2's 16 hold with room for the constants.
+constexpr std::size_t kMaskUnit = HWY_MAX(8, hn::MaxLanes(D()) * kLead);
+constexpr std::size_t kUnitVectors = kMaskUnit / HWY_MAX(hn::MaxLanes(D()), 1);
+
+// A unit's mask bits as one integer of their exact size: a wider one filled by a narrower copy
+// would make its reader wait on two stores.
+using UnitBits = std::conditional_t<
+    kMaskUnit == 64, std::uint64_t,
+    std::conditional_t<kMaskUnit == 32, std::uint32_t,
+                       std::conditional_t<kMaskUnit == 16, std::uint16_t, std::uint8_t>>>;
+static_assert(sizeof(UnitBits) * 8 == kMaskUnit);
+
+// One unit's vectors, and for the backward its mask bits (bit k: element k of the unit).
+struct UnitVectors {
+  V v[kUnitVectors];
+  UnitBits bits;
+};
+
+HWY_INLINE UnitVectors LoadUnit(const float* from, const std::uint8_t* mask) {
+  UnitVectors u;
+  for (std::size_t j = 0; j < kUnitVectors; ++j) u.v[j] = hn::LoadU(D(), from + j * hn::Lanes(D()));
+  u.bits = 0;
+  if (mask) std::memcpy(&u.bits, mask, sizeof u.bits);  // little-endian: bit i of byte i / 8
+  return u;
+}
+
+// Each vector's bits join one word in a register, stored once per unit: a byte stored per vector
+// measured 1.8x slower (relu, 64K floats).
+template <bool kStream, class F>
+HWY_INLINE void FinishForwardMask(const F& f, const UnitVectors& u, float* y, std::uint8_t* mask) {
+  const D d;
+  using LaneBits = std::conditional_t<(hn::MaxLanes(D()) > 16), std::uint64_t, std::uint16_t>;
+  std::uint64_t bits = 0;
+  for (std::size_t j = 0; j < kUnitVectors; ++j) {
+    StoreOut<kStream>(f.Forward(d, u.v[j]), d, y + j * hn::Lanes(d));
+    LaneBits lane_bits = 0;
+    hn::StoreMaskBits(d, f.Pass(d, u.v[j]), reinterpret_cast<std::uint8_t*>(&lane_bits));
+    bits |= std::uint64_t{lane_bits} << (j * hn::Lanes(d));
+  }
+  const auto unit_bits = static_cast<UnitBits>(bits);
+  std::memcpy(mask, &unit_bits, sizeof unit_bits);
+}
+
 template <class F>
 void ForwardMask(const F& caller_f, const detail::KernelCall& c, std::size_t begin,
                  std::size_t end) {
-  const D d;
   // A copy of our own: the body's coefficients are then not read again after every store (a
   // vector store may alias what a reference points at, never a local whose address stays here).
   const F f = caller_f;
   WithStores(c, begin, end, [&](auto stream) {
-    Walk<1, 1>(
+    constexpr bool kStream = decltype(stream)::value;
+    const float* x = c.in0;
+    float* y = c.out;
+    std::uint8_t* mask = c.mask_out;
+    UnitSweep<1, kMaskUnit>(
         {c.in0, nullptr, nullptr}, {c.out, nullptr}, c.mask_out, nullptr, begin, end,
-        [&](const float* const* in, float* const* out, std::uint8_t* mask, const std::uint8_t*) {
-          // The block's loads first: none waits behind a store that may alias it (4 KiB).
-          constexpr std::size_t kMaxVectors = kBlock / HWY_MAX(hn::MaxLanes(D()), 1);
-          V xs[kMaxVectors];
-          ForEachVector(d, [&](std::size_t j) { xs[j / hn::Lanes(d)] = hn::LoadU(d, in[0] + j); });
-          // Each vector's bits join one word in a register, stored once per block: a byte
-          // stored per vector measured 1.8x slower (relu, 64K floats).
-          using LaneBits =
-              std::conditional_t<(hn::MaxLanes(D()) > 16), std::uint64_t, std::uint16_t>;
-          std::uint64_t word = 0;
-          ForEachVector(d, [&](std::size_t j) {
-            const V x = xs[j / hn::Lanes(d)];
-            StoreOut<stream()>(f.Forward(d, x), d, out[0] + j);
-            LaneBits lane_bits = 0;
-            hn::StoreMaskBits(d, f.Pass(d, x), reinterpret_cast<std::uint8_t*>(&lane_bits));
-            word |= std::uint64_t{lane_bits} << j;
-          });
-          std::memcpy(mask, &word, sizeof(word));  // little-endian: bit i of byte i / 8
+        [x](std::size_t i) { return LoadUnit(x + i, nullptr); },
+        [f, y, mask](std::size_t i, const UnitVectors& u) {
+          FinishForwardMask<kStream>(f, u, y + i, mask + i / 8);
+        },
+        [&](const float* const* in, float* const* out, std::uint8_t* mask_block,
+            const std::uint8_t*) {
+          for (std::size_t i = 0; i < kBlock; i += kMaskUnit) {
+            FinishForwardMask<false>(f, LoadUnit(in[0] + i, nullptr), out[0] + i,
+                                     mask_block + i / 8);
+          }
         });
   });
 }
 
 // dx = bit ? dy : (multiply ? dy * slope : 0).
+struct MaskSelect {
+  using DU = hn::RebindToUnsigned<D>;
+  // Up to 32 bits a unit, all lanes get the unit's bits at once and vector j tests lane k
+  // against bit j * lanes + k (one broadcast a unit, not one a vector: AVX2 1.1x); AVX-512's 64
+  // bits are shifted down for each vector (faster there than a mask register made from them).
+  static constexpr bool kBroadcast = kMaskUnit <= 32;
+  hn::Vec<DU> lane_bit[kUnitVectors];
+  V slope;
+  bool multiply;
+
+  explicit MaskSelect(const detail::KernelCall& c)
+      : slope(hn::Set(D(), c.k.c0)), multiply(c.k.c1 != 0.0f) {
+    const DU du;
+    HWY_ALIGN std::uint32_t powers[hn::MaxLanes(du)];
+    for (std::size_t j = 0; j < kUnitVectors; ++j) {
+      for (std::size_t k = 0; k < hn::Lanes(du); ++k) {
+        powers[k] = 1u << ((kBroadcast ? j * hn::Lanes(du) : 0) + k);
+      }
+      lane_bit[j] = hn::Load(du, powers);
+    }
+  }
+
+  template <bool kStream>
+  HWY_INLINE void Finish(const UnitVectors& u, float* dx) const {
+    const D d;
+    const DU du;
+    const auto all = hn::Set(du, static_cast<std::uint32_t>(u.bits));
+    for (std::size_t j = 0; j < kUnitVectors; ++j) {
+      const auto bits = kBroadcast ? all
+                                   : hn::Set(du, static_cast<std::uint32_t>(std::uint64_t{u.bits} >>
+                                                                            (j * hn::Lanes(d))));
+      const M pass = hn::RebindMask(d, hn::TestBit(bits, lane_bit[j]));
+      const V other = multiply ? hn::Mul(u.v[j], slope) : hn::Zero(d);
+      StoreOut<kStream>(hn::IfThenElse(pass, u.v[j], other), d, dx + j * hn::Lanes(d));
+    }
+  }
+};
+
 void BackwardMask(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
-  const D d;
-  const hn::RebindToUnsigned<D> du;
-  HWY_ALIGN std::uint32_t powers[hn::MaxLanes(du)];
-  for (std::size_t k = 0; k < hn::Lanes(du); ++k) powers[k] = 1u << k;
-  const auto lane_bit = hn::Load(du, powers);
-  const V slope = hn::Set(d, c.k.c0);
-  const bool multiply = c.k.c1 != 0.0f;
+  const MaskSelect select(c);
   WithStores(c, begin, end, [&](auto stream) {
-    Walk<2, 1>(
+    constexpr bool kStream = decltype(stream)::value;
+    const float* dy = c.in1;
+    const std::uint8_t* mask = c.mask_in;
+    float* dx = c.out;
+    UnitSweep<2, kMaskUnit>(
         {nullptr, c.in1, nullptr}, {c.out, nullptr}, nullptr, c.mask_in, begin, end,
-        [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t* mask) {
-          std::uint64_t word = 0;
-          std::memcpy(&word, mask, sizeof(word));
-          ForEachVector(d, [&](std::size_t j) {
-            const auto bits = static_cast<std::uint32_t>(word >> j);
-            const M pass = hn::RebindMask(d, hn::TestBit(hn::Set(du, bits), lane_bit));
-            const V dy = hn::LoadU(d, in[1] + j);
-            const V other = multiply ? hn::Mul(dy, slope) : hn::Zero(d);
-            StoreOut<stream()>(hn::IfThenElse(pass, dy, other), d, out[0] + j);
-          });
+        [dy, mask](std::size_t i) { return LoadUnit(dy + i, mask + i / 8); },
+        [select, dx](std::size_t i, const UnitVectors& u) { select.Finish<kStream>(u, dx + i); },
+        [&](const float* const* in, float* const* out, std::uint8_t*,
+            const std::uint8_t* mask_block) {
+          for (std::size_t i = 0; i < kBlock; i += kMaskUnit) {
+            select.Finish<false>(LoadUnit(in[1] + i, mask_block + i / 8), out[0] + i);
+          }
         });
   });
 }
