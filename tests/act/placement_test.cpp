@@ -107,15 +107,28 @@ TEST(PlacementOfChannelKernels, OutputIsTheSameAtEveryOffset) {
       std::copy(xv.begin(), xv.end(), x.begin());
       std::vector<float> slopes(layout.channels);
       for (std::size_t c = 0; c < slopes.size(); ++c) slopes[c] = 0.1f * static_cast<float>(c + 1);
-      std::vector<float> crelu_want(2 * n), prelu_want(n);
+      // The backward passes' dy: twice x's size for crelu, x's size for prelu.
+      PageBuffer dyb(2 * n);
+      const std::span<float> dy(dyb.base, 2 * n);
+      const auto dyv = testing::random_values(2 * n, static_cast<std::uint32_t>(n + 1), 2.0f);
+      std::copy(dyv.begin(), dyv.end(), dy.begin());
+      std::vector<float> crelu_want(2 * n), prelu_want(n), crelu_dx(n), prelu_dx(n),
+          dslopes_want(layout.channels), dslopes(layout.channels);
       crelu_forward(x, layout, crelu_want);
       prelu_forward(x, slopes, layout, prelu_want);
-      for (const std::size_t off : {0, 1, 3, 4, 5, 16, 17, 511, 1020, 1023}) {
+      crelu_backward(x, dy, layout, crelu_dx);
+      prelu_backward(x, slopes, dy.first(n), layout, prelu_dx, dslopes_want);
+      for (const std::size_t off : {0, 1, 3, 4, 5, 16, 17, 511, 512, 1020, 1023}) {
         SCOPED_TRACE("n = " + std::to_string(n) + ", output offset = " + std::to_string(off));
         crelu_forward(x, layout, std::span<float>(ob.base + off, 2 * n));
         expect_same(std::span<const float>(ob.base + off, 2 * n), crelu_want, "crelu forward");
         prelu_forward(x, slopes, layout, std::span<float>(ob.base + off, n));
         expect_same(std::span<const float>(ob.base + off, n), prelu_want, "prelu forward");
+        crelu_backward(x, dy, layout, std::span<float>(ob.base + off, n));
+        expect_same(std::span<const float>(ob.base + off, n), crelu_dx, "crelu backward");
+        prelu_backward(x, slopes, dy.first(n), layout, std::span<float>(ob.base + off, n), dslopes);
+        expect_same(std::span<const float>(ob.base + off, n), prelu_dx, "prelu backward dx");
+        expect_same(dslopes, dslopes_want, "prelu backward dslopes");
       }
     }
   });

@@ -69,15 +69,32 @@ struct Body<Fn::crelu> {
   static void Backward(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
     const D d;
     const Body<Fn::relu> relu(d, c.k);
-    Walk<3, 1>({c.in0, c.in1, c.in2}, {c.out, nullptr}, nullptr, nullptr, begin, end,
-               [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
-                 ForEachVector(d, [&](std::size_t j) {
-                   const V x = hn::LoadU(d, in[0] + j);
-                   const V first = relu.Backward(d, x, hn::LoadU(d, in[1] + j));
-                   const V second = relu.Backward(d, hn::Neg(x), hn::LoadU(d, in[2] + j));
-                   hn::StoreU(hn::Sub(first, second), d, out[0] + j);
-                 });
-               });
+    const auto dx = [relu](V x, V dy1, V dy2) {
+      return hn::Sub(relu.Backward(D(), x, dy1), relu.Backward(D(), hn::Neg(x), dy2));
+    };
+    const float* x = c.in0;
+    const float* dy1 = c.in1;
+    const float* dy2 = c.in2;
+    float* out = c.out;
+    struct Loaded {
+      V x, dy1, dy2;
+    };
+    // Sweep's loads run ahead of the stores (4 KiB aliasing; captures by value).
+    Sweep<3, 1, kLaneWise<Body<Fn::relu>>>(
+        {c.in0, c.in1, c.in2}, {c.out, nullptr}, begin, end,
+        [x, dy1, dy2](std::size_t i) {
+          return Loaded{hn::LoadU(D(), x + i), hn::LoadU(D(), dy1 + i), hn::LoadU(D(), dy2 + i)};
+        },
+        [out, dx](std::size_t i, const Loaded& l) {
+          hn::StoreU(dx(l.x, l.dy1, l.dy2), D(), out + i);
+        },
+        [&](const float* const* in, float* const* outs, std::uint8_t*, const std::uint8_t*) {
+          ForEachVector(d, [&](std::size_t j) {
+            hn::StoreU(
+                dx(hn::LoadU(d, in[0] + j), hn::LoadU(d, in[1] + j), hn::LoadU(d, in[2] + j)), d,
+                outs[0] + j);
+          });
+        });
   }
 };
 
