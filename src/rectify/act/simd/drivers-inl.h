@@ -1,6 +1,7 @@
-// The drivers that run a function's SIMD body over arrays, compiled once per target: they walk
-// the arrays in blocks of 64 elements (one mask word), and run the last partial block on a
-// zero-padded copy so nothing reads or writes past the end. Per-target header.
+// The drivers that run a function's SIMD body over arrays, compiled once per target: whole
+// vectors (Sweep) or whole mask units (UnitSweep) with the loads running ahead of the stores, and
+// what is left through Walk's zero-padded 64-element copy (one mask word), so nothing reads or
+// writes past the end. Per-target header.
 
 #if defined(RECTIFY_ACT_SIMD_DRIVERS_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef RECTIFY_ACT_SIMD_DRIVERS_INL_H_
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <type_traits>
 
 #include "hwy/cache_control.h"
@@ -377,7 +379,7 @@ struct MaskSelect {
   // against bit j * lanes + k (one broadcast a unit, not one a vector: AVX2 1.1x); AVX-512's 64
   // bits are shifted down for each vector (faster there than a mask register made from them).
   static constexpr bool kBroadcast = kMaskUnit <= 32;
-  hn::Vec<DU> lane_bit[kUnitVectors];
+  hn::Vec<DU> lane_bit[kBroadcast ? kUnitVectors : 1];  // shifted bits test the same lanes
   V slope;
   bool multiply;
 
@@ -385,10 +387,8 @@ struct MaskSelect {
       : slope(hn::Set(D(), c.k.c0)), multiply(c.k.c1 != 0.0f) {
     const DU du;
     HWY_ALIGN std::uint32_t powers[hn::MaxLanes(du)];
-    for (std::size_t j = 0; j < kUnitVectors; ++j) {
-      for (std::size_t k = 0; k < hn::Lanes(du); ++k) {
-        powers[k] = 1u << ((kBroadcast ? j * hn::Lanes(du) : 0) + k);
-      }
+    for (std::size_t j = 0; j < std::size(lane_bit); ++j) {
+      for (std::size_t k = 0; k < hn::Lanes(du); ++k) powers[k] = 1u << (j * hn::Lanes(du) + k);
       lane_bit[j] = hn::Load(du, powers);
     }
   }
@@ -402,7 +402,7 @@ struct MaskSelect {
       const auto bits = kBroadcast ? all
                                    : hn::Set(du, static_cast<std::uint32_t>(std::uint64_t{u.bits} >>
                                                                             (j * hn::Lanes(d))));
-      const M pass = hn::RebindMask(d, hn::TestBit(bits, lane_bit[j]));
+      const M pass = hn::RebindMask(d, hn::TestBit(bits, lane_bit[kBroadcast ? j : 0]));
       const V other = multiply ? hn::Mul(u.v[j], slope) : hn::Zero(d);
       StoreOut<kStream>(hn::IfThenElse(pass, u.v[j], other), d, dx + j * hn::Lanes(d));
     }
