@@ -53,7 +53,7 @@ struct Body<Fn::prelu> : Body<Fn::leaky_relu> {
   }
 
   // One channel block with one slope: dx, and the slope gradient summed in double. The whole
-  // blocks run with the loads vectors ahead of the stores, as Sweep's (4K aliasing), but
+  // blocks run with the loads a few vectors ahead of the stores, as in Sweep (4K aliasing), but
   // always forward: the sum then keeps its order, and its bits, wherever the buffers lie.
   // `begin` is a multiple of 64, as act/prelu.cpp splits the blocks.
   static void Sum(const detail::KernelCall& c, std::size_t begin, std::size_t end) {
