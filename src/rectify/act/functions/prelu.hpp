@@ -52,6 +52,12 @@ struct Body<Fn::prelu> : Body<Fn::leaky_relu> {
     RunPasses<Body>(c, begin, end);
   }
 
+  // dx of one vector, stored, and its terms of the slope gradient (x > 0 ? 0 : x dy) added to acc.
+  static HWY_INLINE V BackwardAndSum(const Body& f, V x, V dy, float* dx, V acc) {
+    hn::StoreU(f.Backward(D(), x, dy), D(), dx);
+    return hn::Add(acc, hn::IfThenZeroElse(f.Pass(D(), x), hn::Mul(x, dy)));
+  }
+
   // One channel block with one slope: dx, and the slope gradient summed in double. The whole
   // blocks run with the loads a few vectors ahead of the stores, as in Sweep (4K aliasing), but
   // always forward: the sum then keeps its order, and its bits, wherever the buffers lie.
@@ -78,18 +84,14 @@ struct Body<Fn::prelu> : Body<Fn::leaky_relu> {
                         return Pair{hn::LoadU(D(), x + i), hn::LoadU(D(), dy + i)};
                       },
                       [dx, n, &leaky, &acc, &flush](std::size_t i, const Pair& p) {
-                        hn::StoreU(leaky.Backward(D(), p.a, p.b), D(), dx + i);
-                        acc = hn::Add(acc,
-                                      hn::IfThenZeroElse(leaky.Pass(D(), p.a), hn::Mul(p.a, p.b)));
+                        acc = BackwardAndSum(leaky, p.a, p.b, dx + i, acc);
                         if ((i + n) % kBlock == 0) flush();
                       });
     Walk<2, 1>({c.in0, c.in1, nullptr}, {c.out, nullptr}, nullptr, nullptr, blocks_end, end,
                [&](const float* const* in, float* const* out, std::uint8_t*, const std::uint8_t*) {
                  ForEachVector(d, [&](std::size_t j) {
-                   const V xv = hn::LoadU(d, in[0] + j);
-                   const V dyv = hn::LoadU(d, in[1] + j);
-                   hn::StoreU(leaky.Backward(d, xv, dyv), d, out[0] + j);
-                   acc = hn::Add(acc, hn::IfThenZeroElse(leaky.Pass(d, xv), hn::Mul(xv, dyv)));
+                   acc = BackwardAndSum(leaky, hn::LoadU(d, in[0] + j), hn::LoadU(d, in[1] + j),
+                                        out[0] + j, acc);
                  });
                  flush();
                });
