@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "nn_support.hpp"
+#include "rectify/act/simd_target.hpp"
 #include "rectify/nn/activation_layer.hpp"
 #include "rectify/nn/conv2d.hpp"
 #include "rectify/nn/flatten.hpp"
@@ -198,6 +199,38 @@ TEST(Conv2d, FusedEpilogueEqualsTheUnfusedComposition) {
       EXPECT_TRUE(same_bits(*fused.params()[0].grad, *plain.params()[0].grad));
       EXPECT_TRUE(same_bits(*fused.params()[1].grad, *plain.params()[1].grad));
     }
+  }
+}
+
+// The unfold and its reverse run on the SIMD target (whole-vector row copies where they fit):
+// every target must give the bits of the scalar one, forward and backward, for every geometry
+// (padding and stride 2 included) and for the cnn's (13 x 13 planes, rows of 11).
+TEST(Conv2d, EveryTargetGivesTheScalarTargetsBits) {
+  std::vector<ConvCase> geometries = kCases;
+  geometries.push_back({2, 4, 13, 13, 3, 3, 1, 0});
+  geometries.push_back({2, 1, 28, 28, 2, 3, 1, 0});
+  for (const auto& c : geometries) {
+    SCOPED_TRACE(describe(c));
+    const Tensor x = random_tensor(Shape{c.batch, c.in, c.height, c.width}, 11);
+    std::optional<Tensor> want_y, want_dx, want_dw;
+    const auto targets = simd::available_targets();
+    for (auto t = targets.rbegin(); t != targets.rend(); ++t) {  // the scalar target first
+      SCOPED_TRACE("SIMD target " + *t);
+      simd::force_target(*t);
+      std::mt19937_64 rng(12);
+      Conv2d conv("conv", c.in, c.out, c.kernel, c.stride, c.padding, std::nullopt, rng);
+      const Tensor y = conv.forward(x, true);
+      const Tensor dy = random_tensor(y.shape(), 13);
+      const Tensor dx = conv.backward(dy);
+      if (!want_y) {
+        want_y = y, want_dx = dx, want_dw = *conv.params()[0].grad;
+        continue;
+      }
+      EXPECT_TRUE(same_bits(y, *want_y));
+      EXPECT_TRUE(same_bits(dx, *want_dx));
+      EXPECT_TRUE(same_bits(*conv.params()[0].grad, *want_dw));
+    }
+    simd::reset_target();
   }
 }
 

@@ -6,11 +6,13 @@
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "rectify/act/parallel.hpp"
 #include "rectify/act/registry.hpp"
 #include "rectify/nn/gemm.hpp"
 #include "rectify/nn/init.hpp"
+#include "rectify/nn/simd/segments.hpp"
 
 namespace rectify::nn {
 namespace {
@@ -43,71 +45,68 @@ std::pair<std::size_t, std::size_t> inside(const Geometry& g, std::size_t in, st
   return {std::min(lo, hi), hi};
 }
 
-// dst[0, n) = src[0, n) for the few floats of one image row (11 and 26 in the cnn), 4 at a time
-// and the last 4 overlapping the ones before: inline, where std::copy_n calls memmove per row.
-inline void copy_row(const float* src, std::size_t n, float* dst) {
-  constexpr std::size_t kFour = 4 * sizeof(float);
-  if (n < 4) {
-    for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
-    return;
+// inside() for every kernel row ki (along y) and column kj (along x): found once per batch, not
+// once per unfolded row (divisions).
+struct Inside {
+  std::vector<std::pair<std::size_t, std::size_t>> y, x;
+  explicit Inside(const Geometry& g) {
+    for (std::size_t k = 0; k < g.kernel; ++k) {
+      y.push_back(inside(g, g.h, g.oh, k));
+      x.push_back(inside(g, g.w, g.ow, k));
+    }
   }
-  for (std::size_t i = 0; i + 4 < n; i += 4) std::memcpy(dst + i, src + i, kFour);
-  std::memcpy(dst + n - 4, src + n - 4, kFour);
-}
-
-// dst[0, n) += src[0, n), 4 at a time (col2im's rows).
-inline void add_row(const float* src, std::size_t n, float* dst) {
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    float a[4], b[4];
-    std::memcpy(a, dst + i, sizeof a);
-    std::memcpy(b, src + i, sizeof b);
-    for (std::size_t j = 0; j < 4; ++j) a[j] += b[j];
-    std::memcpy(dst + i, a, sizeof a);
-  }
-  for (; i < n; ++i) dst[i] += src[i];
-}
+};
 
 // cols (C k k, oh ow): row (c, ki, kj), column (oy, ox) holds
 // x[c][oy stride + ki - padding][ox stride + kj - padding], 0 in the padding. With add, the
 // reverse (col2im): x += each column's value at the position it was read from, each element's
-// terms added in (ki, kj) order. The channel loop is innermost so that the ranges inside the
-// image (divisions) are found once per (ki, kj), not once per row.
+// terms added in (ki, kj) order. The rows go in order, so that cols streams through the cache.
 template <bool add>
-void unfold(const Geometry& g, std::conditional_t<add, float*, const float*> x,
+void unfold(const Geometry& g, const Inside& in, std::conditional_t<add, float*, const float*> x,
             std::conditional_t<add, const float*, float*> cols) {
   const std::size_t k = g.kernel, s = g.stride, ow = g.ow, plane = g.h * g.w;
-  for (std::size_t ki = 0; ki < k; ++ki) {
-    const auto [ylo, yhi] = inside(g, g.h, g.oh, ki);
-    for (std::size_t kj = 0; kj < k; ++kj) {
-      const auto [xlo, xhi] = inside(g, g.w, g.ow, kj);
-      const std::size_t n = xhi - xlo;
-      for (std::size_t c = 0; c < g.channels; ++c) {
+  for (std::size_t c = 0; c < g.channels; ++c) {
+    for (std::size_t ki = 0; ki < k; ++ki) {
+      const auto [ylo, yhi] = in.y[ki];
+      for (std::size_t kj = 0; kj < k; ++kj) {
+        const auto [xlo, xhi] = in.x[kj];
+        const std::size_t n = xhi - xlo;
         auto* row = cols + ((c * k + ki) * k + kj) * g.positions();
         if constexpr (!add) {
           std::fill(row, row + ylo * ow, 0.0f);
           std::fill(row + yhi * ow, row + g.oh * ow, 0.0f);
         }
-        for (std::size_t oy = ylo; oy < yhi; ++oy) {
-          auto* col = row + oy * ow;
-          if constexpr (!add) {
-            // Guarded: without padding these are empty, and each would still be a call.
-            if (xlo > 0) std::fill(col, col + xlo, 0.0f);
-            if (xhi < ow) std::fill(col + xhi, col + ow, 0.0f);
-          }
-          if (n == 0) continue;  // the whole row reads padding
-          auto* img = x + c * plane + (oy * s + ki - g.padding) * g.w + xlo * s + kj - g.padding;
+        if (n == 0 || yhi == ylo) {  // every position reads padding
+          if constexpr (!add) std::fill(row + ylo * ow, row + yhi * ow, 0.0f);
+          continue;
+        }
+        auto* img = x + c * plane + (ylo * s + ki - g.padding) * g.w + xlo * s + kj - g.padding;
+        auto* cols_at = row + ylo * ow + xlo;
+        const std::size_t count = yhi - ylo;
+        if (s == 1) {
           if constexpr (add) {
-            if (s == 1) {
-              add_row(col + xlo, n, img);
-            } else {
-              for (std::size_t i = 0; i < n; ++i) img[i * s] += col[xlo + i];
-            }
+            add_segments(cols_at, ow, count, n, img, g.w);
           } else {
-            if (s == 1) {
-              copy_row(img, n, col + xlo);
-            } else {
-              for (std::size_t i = 0; i < n; ++i) col[xlo + i] = img[i * s];
+            copy_segments(img, g.w, count, n, cols_at, ow);
+          }
+        } else {
+          for (std::size_t r = 0; r < count; ++r) {
+            for (std::size_t i = 0; i < n; ++i) {
+              if constexpr (add) {
+                img[r * s * g.w + i * s] += cols_at[r * ow + i];
+              } else {
+                cols_at[r * ow + i] = img[r * s * g.w + i * s];
+              }
+            }
+          }
+        }
+        // The padding's zeros after the copies, which may have written over them. Guarded:
+        // without padding these are empty, and each would still be a call.
+        if constexpr (!add) {
+          if (xlo > 0 || xhi < ow) {
+            for (std::size_t oy = ylo; oy < yhi; ++oy) {
+              std::fill(row + oy * ow, row + oy * ow + xlo, 0.0f);
+              std::fill(row + oy * ow + xhi, row + (oy + 1) * ow, 0.0f);
             }
           }
         }
@@ -192,6 +191,7 @@ Shape Conv2d::output_shape(const Shape& s) const {
 const Tensor& Conv2d::forward(const Tensor& x, bool training) {
   const Shape ys = output_shape(x.shape());
   const Geometry g{in_, x.shape()[2], x.shape()[3], kernel_, stride_, padding_, ys[2], ys[3]};
+  const Inside in(g);
   const std::size_t batch = ys[0], positions = g.positions(), per_image = out_ * positions;
   x_ = &x;
   y_.resize(ys);
@@ -210,7 +210,7 @@ const Tensor& Conv2d::forward(const Tensor& x, bool training) {
     const float* xb = x.data() + b * in_ * g.h * g.w;
     const float* cols = xb;
     if (!g.unfolds_to_itself()) {
-      unfold<false>(g, xb, cols_[thread].data());
+      unfold<false>(g, in, xb, cols_[thread].data());
       cols = cols_[thread].data();
     }
     // y = b + W cols: the bias first, then the GEMM adds the product to it (beta 1), so
@@ -242,6 +242,7 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   check_shape(name_, "output gradient", dy.shape(), y_.shape());
   const Shape& xs = x_->shape();
   const Geometry g{in_, xs[2], xs[3], kernel_, stride_, padding_, dy.shape()[2], dy.shape()[3]};
+  const Inside in(g);
   const std::size_t batch = xs[0], positions = g.positions(), per_image = out_ * positions;
   // As in forward: the activation's gradient image by image, just before the GEMMs read it.
   const bool per_image_activation = act_ && per_image % 64 == 0;
@@ -285,7 +286,7 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
       gemv_on_this_thread(Trans::no, out_, positions, 1.0f, dzb, positions, ones_.data(), beta, db);
       const float* cols = xb;
       if (!g.unfolds_to_itself()) {
-        unfold<false>(g, xb, cols_[thread].data());
+        unfold<false>(g, in, xb, cols_[thread].data());
         cols = cols_[thread].data();
       }
       gemm_on_this_thread(Trans::no, Trans::yes, out_, g.rows(), positions, 1.0f, dzb, positions,
@@ -296,7 +297,7 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
                           g.rows(), dzb, positions, 0.0f, dcols, positions);
       if (!g.unfolds_to_itself()) {
         std::fill_n(dxb, in_ * g.h * g.w, 0.0f);
-        unfold<true>(g, dxb, dcols);
+        unfold<true>(g, in, dxb, dcols);
       }
     }
   });

@@ -1,0 +1,121 @@
+// copy_segments and add_segments (segments.hpp), compiled once per SIMD target and picked at run
+// time. A segment shorter than a vector still moves as one whole vector where that vector stays
+// inside both sides' ranges: one wide store per image row where 16-byte copies took three (the
+// unfolded matrix outgrows L1, and its stores were what im2col waited on).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "rectify/nn/simd/segments.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include <algorithm>
+#include <cstddef>
+
+#include "hwy/highway.h"
+#include "rectify/nn/simd/segments.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace rectify::nn {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// dst[0, n) = src[0, n) exactly: whole vectors, the last one overlapping the one before; shorter
+// than a vector, 4 lanes at a time the same way, then lane by lane.
+HWY_INLINE void CopyExact(const float* HWY_RESTRICT src, std::size_t n, float* HWY_RESTRICT dst) {
+  const hn::ScalableTag<float> d;
+  const std::size_t lanes = hn::Lanes(d);
+  if (n >= lanes) {
+    for (std::size_t j = 0; j + lanes < n; j += lanes)
+      hn::StoreU(hn::LoadU(d, src + j), d, dst + j);
+    hn::StoreU(hn::LoadU(d, src + n - lanes), d, dst + n - lanes);
+    return;
+  }
+  const hn::CappedTag<float, 4> d4;
+  const std::size_t four = hn::Lanes(d4);
+  if (n >= four) {
+    for (std::size_t j = 0; j + four < n; j += four) {
+      hn::StoreU(hn::LoadU(d4, src + j), d4, dst + j);
+    }
+    hn::StoreU(hn::LoadU(d4, src + n - four), d4, dst + n - four);
+    return;
+  }
+  for (std::size_t j = 0; j < n; ++j) dst[j] = src[j];
+}
+
+// dst[0, n) += src[0, n) exactly, each element once: whole vectors, then lane by lane.
+HWY_INLINE void AddExact(const float* HWY_RESTRICT src, std::size_t n, float* HWY_RESTRICT dst) {
+  const hn::ScalableTag<float> d;
+  const std::size_t lanes = hn::Lanes(d);
+  std::size_t j = 0;
+  for (; j + lanes <= n; j += lanes) {
+    hn::StoreU(hn::Add(hn::LoadU(d, dst + j), hn::LoadU(d, src + j)), d, dst + j);
+  }
+  for (; j < n; ++j) dst[j] += src[j];
+}
+
+// How many leading segments can move as one whole vector each: while the vector from segment i
+// ends by the last segment's end, on both sides.
+HWY_INLINE std::size_t WholeVectorSegments(std::size_t src_stride, std::size_t count, std::size_t n,
+                                           std::size_t dst_stride, std::size_t lanes) {
+  if (n == 0 || n >= lanes || count == 0) return 0;
+  // i stride + lanes <= (count - 1) stride + n for i < this (strides >= n >= 1).
+  const auto fitting = [&](std::size_t stride) -> std::size_t {
+    const std::size_t end = (count - 1) * stride + n;
+    return end >= lanes ? (end - lanes) / stride + 1 : 0;
+  };
+  return std::min({count, fitting(src_stride), fitting(dst_stride)});
+}
+
+void CopySegments(const float* HWY_RESTRICT src, std::size_t src_stride, std::size_t count,
+                  std::size_t n, float* HWY_RESTRICT dst, std::size_t dst_stride) {
+  const hn::ScalableTag<float> d;
+  const std::size_t whole = WholeVectorSegments(src_stride, count, n, dst_stride, hn::Lanes(d));
+  // The extra lanes land in the gap or on the next segments' places, written after them.
+  for (std::size_t i = 0; i < whole; ++i) {
+    hn::StoreU(hn::LoadU(d, src + i * src_stride), d, dst + i * dst_stride);
+  }
+  for (std::size_t i = whole; i < count; ++i) {
+    CopyExact(src + i * src_stride, n, dst + i * dst_stride);
+  }
+}
+
+void AddSegments(const float* HWY_RESTRICT src, std::size_t src_stride, std::size_t count,
+                 std::size_t n, float* HWY_RESTRICT dst, std::size_t dst_stride) {
+  const hn::ScalableTag<float> d;
+  const std::size_t whole = WholeVectorSegments(src_stride, count, n, dst_stride, hn::Lanes(d));
+  // A masked store, the lanes past n untouched. A load that overlaps the vector of a store still
+  // in flight waits for it (the lanes masked off included), so the segments go in `phases` passes
+  // whose vectors never overlap: segment i, then i + phases, ... Each element still gets its one
+  // term; only the order between elements changes.
+  const auto first_n = hn::FirstN(d, n);
+  const std::size_t phases = (hn::Lanes(d) + dst_stride - 1) / dst_stride;
+  for (std::size_t phase = 0; phase < phases; ++phase) {
+    for (std::size_t i = phase; i < whole; i += phases) {
+      float* row = dst + i * dst_stride;
+      const auto sum = hn::Add(hn::LoadU(d, row), hn::LoadU(d, src + i * src_stride));
+      hn::BlendedStore(sum, first_n, d, row);
+    }
+  }
+  for (std::size_t i = whole; i < count; ++i) {
+    AddExact(src + i * src_stride, n, dst + i * dst_stride);
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace rectify::nn
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace rectify::nn {
+HWY_EXPORT(CopySegments);
+HWY_EXPORT(AddSegments);
+
+void copy_segments(const float* src, std::size_t src_stride, std::size_t count, std::size_t n,
+                   float* dst, std::size_t dst_stride) {
+  HWY_DYNAMIC_DISPATCH(CopySegments)(src, src_stride, count, n, dst, dst_stride);
+}
+
+void add_segments(const float* src, std::size_t src_stride, std::size_t count, std::size_t n,
+                  float* dst, std::size_t dst_stride) {
+  HWY_DYNAMIC_DISPATCH(AddSegments)(src, src_stride, count, n, dst, dst_stride);
+}
+}  // namespace rectify::nn
+#endif  // HWY_ONCE
