@@ -328,7 +328,12 @@ Pooled naive_pool(const Tensor& x, std::size_t k, std::size_t s) {
   return p;
 }
 
-TEST(MaxPool2d, ForwardAndBackwardMatchTheNaiveReferenceWithTiesAndNaN) {
+TEST(MaxPool2d, ForwardAndBackwardMatchTheNaiveReferenceWithTiesAndNaNOnEveryTarget) {
+  const auto bits = [](float v) {
+    std::uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    return u;
+  };
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
   struct Case {
@@ -336,37 +341,44 @@ TEST(MaxPool2d, ForwardAndBackwardMatchTheNaiveReferenceWithTiesAndNaN) {
   };
   // 2x2 stride 2 (its own code: the cnn's 26x26 and 11x11 planes, odd sizes, one window) and
   // every other window through the general loop (overlapping 2x2 stride 1 among them).
-  for (const auto& c : {Case{2, 3, 8, 8, 2, 2}, Case{1, 2, 7, 9, 2, 2}, Case{2, 3, 26, 26, 2, 2},
-                        Case{1, 4, 11, 11, 2, 2}, Case{1, 1, 2, 2, 2, 2}, Case{2, 2, 9, 7, 3, 2},
-                        Case{1, 1, 6, 6, 3, 1}, Case{3, 2, 5, 5, 1, 1}, Case{1, 2, 5, 6, 2, 1}}) {
-    SCOPED_TRACE(std::to_string(c.h) + "x" + std::to_string(c.w) + " k " + std::to_string(c.k) +
-                 " s " + std::to_string(c.s));
-    // Few distinct values, so ties are everywhere; a few NaN and -inf among them.
-    Tensor x(Shape{c.b, c.c, c.h, c.w});
-    std::mt19937_64 rng(c.h * 31 + c.k);
-    for (auto& v : x.span()) v = float(rng() % 4) - 2.0f;
-    for (std::size_t i = 5; i < x.size(); i += 17) x[i] = nan;
-    for (std::size_t i = 3; i < x.size(); i += 13) x[i] = -inf;
-    x[x.size() - 1] = nan;
-    MaxPool2d pool("pool", c.k, c.s);
-    const Tensor& y = pool.forward(x, true);
-    const Pooled want = naive_pool(x, c.k, c.s);
-    EXPECT_EQ(y.shape(), pool.output_shape(x.shape()));
-    ASSERT_EQ(y.size(), want.y.size());
-    for (std::size_t i = 0; i < y.size(); ++i) {
-      if (std::isnan(want.y[i])) {
-        EXPECT_TRUE(std::isnan(y[i])) << i;
-      } else {
-        EXPECT_EQ(y[i], want.y[i]) << i;
+  for (const auto& target : simd::available_targets()) {
+    SCOPED_TRACE("SIMD target " + target);
+    simd::force_target(target);
+    for (const auto& c : {Case{2, 3, 8, 8, 2, 2}, Case{1, 2, 7, 9, 2, 2}, Case{2, 3, 26, 26, 2, 2},
+                          Case{1, 4, 11, 11, 2, 2}, Case{1, 1, 2, 2, 2, 2}, Case{2, 2, 9, 7, 3, 2},
+                          Case{1, 1, 6, 6, 3, 1}, Case{3, 2, 5, 5, 1, 1}, Case{1, 2, 5, 6, 2, 1}}) {
+      SCOPED_TRACE(std::to_string(c.h) + "x" + std::to_string(c.w) + " k " + std::to_string(c.k) +
+                   " s " + std::to_string(c.s));
+      // Few distinct values, so ties are everywhere (-0 and +0 among them); a few NaN and -inf.
+      Tensor x(Shape{c.b, c.c, c.h, c.w});
+      std::mt19937_64 rng(c.h * 31 + c.k);
+      for (auto& v : x.span()) v = float(rng() % 4) - 2.0f;
+      for (std::size_t i = 1; i < x.size(); i += 5) x[i] = (i / 5) % 2 ? -0.0f : 0.0f;
+      for (std::size_t i = 5; i < x.size(); i += 17) x[i] = nan;
+      for (std::size_t i = 3; i < x.size(); i += 13) x[i] = -inf;
+      x[x.size() - 1] = nan;
+      MaxPool2d pool("pool", c.k, c.s);
+      const Tensor& y = pool.forward(x, true);
+      const Pooled want = naive_pool(x, c.k, c.s);
+      EXPECT_EQ(y.shape(), pool.output_shape(x.shape()));
+      ASSERT_EQ(y.size(), want.y.size());
+      for (std::size_t i = 0; i < y.size(); ++i) {
+        if (std::isnan(want.y[i])) {
+          EXPECT_TRUE(std::isnan(y[i])) << i;
+        } else {
+          EXPECT_EQ(bits(y[i]), bits(want.y[i])) << i;
+        }
       }
+      Tensor dy = random_tensor(y.shape(), 11);
+      for (std::size_t i = 0; i < dy.size(); i += 4) dy[i] = -0.0f;  // the sum starts from +0
+      const Tensor& dx = pool.backward(dy);
+      std::vector<float> dx_want(x.size(), 0.0f);
+      for (std::size_t i = 0; i < y.size(); ++i) dx_want[want.at[i]] += dy[i];
+      ASSERT_EQ(dx.shape(), x.shape());
+      for (std::size_t i = 0; i < x.size(); ++i) EXPECT_EQ(bits(dx[i]), bits(dx_want[i])) << i;
     }
-    const Tensor dy = random_tensor(y.shape(), 11);
-    const Tensor& dx = pool.backward(dy);
-    std::vector<float> dx_want(x.size(), 0.0f);
-    for (std::size_t i = 0; i < y.size(); ++i) dx_want[want.at[i]] += dy[i];
-    ASSERT_EQ(dx.shape(), x.shape());
-    for (std::size_t i = 0; i < x.size(); ++i) EXPECT_EQ(dx[i], dx_want[i]) << i;
   }
+  simd::reset_target();
 }
 
 TEST(MaxPool2d, NaNWinsAndTakesTheGradient) {

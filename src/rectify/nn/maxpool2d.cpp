@@ -1,12 +1,12 @@
 #include "rectify/nn/maxpool2d.hpp"
 
 #include <fmt/format.h>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
 #include "rectify/act/parallel.hpp"
+#include "rectify/nn/simd/pool.hpp"
 
 namespace rectify::nn {
 namespace {
@@ -32,41 +32,6 @@ void for_each_plane_block(std::size_t planes, std::size_t plane_size, const Body
 // a short-circuit would be a branch.)
 inline bool replaces(float v, float m) {
   return (v > m) | std::isnan(v);
-}
-
-// The same test and the choice it makes, with no branch: pooling's compares go either way at
-// random, and the branches the compiler otherwise emits mispredict half the time.
-struct Candidate {
-  std::uint32_t bits, at;  // the value's bits and its index in the plane
-};
-inline Candidate later_wins_if_replaces(Candidate first, Candidate later) {
-  const float v = std::bit_cast<float>(later.bits), m = std::bit_cast<float>(first.bits);
-  const std::uint32_t take = 0u - static_cast<std::uint32_t>(replaces(v, m));
-  return {(later.bits & take) | (first.bits & ~take), (later.at & take) | (first.at & ~take)};
-}
-
-// The 2x2, stride-2 window (the common case) as a tree: the top pair, the bottom pair, then the
-// two winners. Each step keeps the last NaN, else the first maximum, of what it joins, and the
-// top row precedes the bottom row, so the tree picks what the row-by-row scan picks.
-void pool_plane_2x2(const float* in, std::size_t w, std::size_t oh, std::size_t ow, float* out,
-                    std::uint32_t* arg) {
-  const auto bits = [](float v) { return std::bit_cast<std::uint32_t>(v); };
-  for (std::size_t oy = 0; oy < oh; ++oy) {
-    const float* top = in + 2 * oy * w;
-    const float* bottom = top + w;
-    const auto row = static_cast<std::uint32_t>(2 * oy * w);
-    const auto below = static_cast<std::uint32_t>(w);
-    for (std::size_t ox = 0; ox < ow; ++ox) {
-      const std::uint32_t at = row + static_cast<std::uint32_t>(2 * ox);
-      const Candidate t =
-          later_wins_if_replaces({bits(top[2 * ox]), at}, {bits(top[2 * ox + 1]), at + 1});
-      const Candidate b = later_wins_if_replaces({bits(bottom[2 * ox]), at + below},
-                                                 {bits(bottom[2 * ox + 1]), at + below + 1});
-      const Candidate best = later_wins_if_replaces(t, b);
-      out[oy * ow + ox] = std::bit_cast<float>(best.bits);
-      arg[oy * ow + ox] = best.at;
-    }
-  }
 }
 
 // Any window and stride, window position by window position across a row of outputs: the
@@ -131,15 +96,14 @@ const Tensor& MaxPool2d::forward(const Tensor& x, bool /*training*/) {
   const std::size_t w = x_shape_[3], plane = x_shape_[2] * w, oh = ys[2], ow = ys[3];
   const bool two_by_two = kernel_ == 2 && stride_ == 2;
   for_each_plane_block(ys[0] * ys[1], plane, [&](std::size_t first, std::size_t end) {
+    if (two_by_two) {  // the common case, on the SIMD target
+      max_pool_2x2(x.data() + first * plane, end - first, x_shape_[2], w,
+                   y_.data() + first * oh * ow, argmax_.data() + first * oh * ow);
+      return;
+    }
     for (std::size_t pl = first; pl < end; ++pl) {
-      const float* in = x.data() + pl * plane;
-      float* out = y_.data() + pl * oh * ow;
-      std::uint32_t* arg = argmax_.data() + pl * oh * ow;
-      if (two_by_two) {
-        pool_plane_2x2(in, w, oh, ow, out, arg);
-      } else {
-        pool_plane(in, w, oh, ow, kernel_, stride_, out, arg);
-      }
+      pool_plane(x.data() + pl * plane, w, oh, ow, kernel_, stride_, y_.data() + pl * oh * ow,
+                 argmax_.data() + pl * oh * ow);
     }
   });
   return y_;
