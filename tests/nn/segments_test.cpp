@@ -1,8 +1,8 @@
-// Conv2d's row copies (nn/simd/segments.cpp) against the scalar loops they replace, on every SIMD
-// target this CPU runs: segment lengths around every vector width, strides from tight to wide,
-// counts 0 to many. Each side lives in a vector of exactly the span the contract allows, so that
-// a read or write past it is caught (AddressSanitizer), and the elements outside the segments are
-// checked untouched where the contract says so, -0 included.
+// Conv2d's row copies and its fold (nn/simd/segments.cpp) against the scalar loops they replace, on
+// every SIMD target this CPU runs: segment lengths around every vector width, strides from tight to
+// wide, counts 0 to many. Each side lives in a vector of exactly the span the contract allows, so
+// that a read or write past it is caught (AddressSanitizer), and the elements outside the segments
+// are checked untouched where the contract says so, -0 included.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -95,6 +95,48 @@ TEST(Segments, AddIsTheScalarLoopAndLeavesTheGapsAloneOnEveryTarget) {
       for (std::size_t k = 0; k < dst.size(); ++k) {
         ASSERT_TRUE(same_bits(dst[k], want[k]) || (std::isnan(dst[k]) && std::isnan(want[k])))
             << "element " << k << ": " << dst[k] << ", want " << want[k];
+      }
+    }
+  }
+  simd::reset_target();
+}
+
+// fold_channel against its definition: zeros, then each unfolded row added back in (ki, kj)
+// order with add_segments' scalar equivalent, bit for bit; with no slack past the rows (the last
+// vectors must not read past them) and with a vector's slack; -0 among the terms.
+TEST(Segments, FoldIsZerosPlusTheRowsInOrderOnEveryTarget) {
+  for (const auto& target : simd::available_targets()) {
+    SCOPED_TRACE(fmt::format("SIMD target {}", target));
+    simd::force_target(target);
+    std::mt19937 rng(9);
+    for (const std::size_t k : {1, 2, 3, 5}) {
+      for (const std::size_t h : {k, k + 1, k + 4, std::size_t{13}}) {
+        for (const std::size_t w :
+             {k, k + 2, std::size_t{13}, std::size_t{17}, std::size_t{28}, std::size_t{40}}) {
+          if (h < k || w < k) continue;
+          const std::size_t oh = h - k + 1, ow = w - k + 1, positions = oh * ow;
+          for (const std::size_t slack : {0, 16}) {
+            SCOPED_TRACE(fmt::format("k {} h {} w {} slack {}", k, h, w, slack));
+            auto rows = random_floats(k * k * positions + slack, rng);
+            for (std::size_t i = 0; i < rows.size(); i += 5) rows[i] = -0.0f;
+            std::vector<float> want(h * w, 0.0f);
+            for (std::size_t ki = 0; ki < k; ++ki) {
+              for (std::size_t kj = 0; kj < k; ++kj) {
+                for (std::size_t oy = 0; oy < oh; ++oy) {
+                  for (std::size_t ox = 0; ox < ow; ++ox) {
+                    want[(oy + ki) * w + ox + kj] += rows[(ki * k + kj) * positions + oy * ow + ox];
+                  }
+                }
+              }
+            }
+            std::vector<float> plane(h * w, -7.0f);
+            fold_channel(rows.data(), k, h, w, rows.data() + rows.size(), plane.data());
+            for (std::size_t i = 0; i < plane.size(); ++i) {
+              ASSERT_TRUE(same_bits(plane[i], want[i]))
+                  << "element " << i << ": " << plane[i] << ", want " << want[i];
+            }
+          }
+        }
       }
     }
   }

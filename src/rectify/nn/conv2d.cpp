@@ -23,6 +23,8 @@ constexpr std::size_t kGrainFlops = std::size_t{2} << 20;
 // Backward sums dW and db over images in chunks of this many, each into its own partial: fixed,
 // so the order of the additions (and the bits of the gradient) does not depend on the threads.
 constexpr std::size_t kImagesPerChunk = 4;
+// Floats of the widest SIMD vector (AVX-512).
+constexpr std::size_t kVectorSlack = 16;
 // Additions per thread below which the partials are summed on one thread.
 constexpr std::size_t kSumGrain = 32768;
 
@@ -72,9 +74,9 @@ void unfold(const Geometry& g, const Inside& in, std::conditional_t<add, float*,
         const auto [xlo, xhi] = in.x[kj];
         const std::size_t n = xhi - xlo;
         auto* row = cols + ((c * k + ki) * k + kj) * g.positions();
-        if constexpr (!add) {
-          std::fill(row, row + ylo * ow, 0.0f);
-          std::fill(row + yhi * ow, row + g.oh * ow, 0.0f);
+        if constexpr (!add) {  // the rows above and below the image (guarded as below)
+          if (ylo > 0) std::fill(row, row + ylo * ow, 0.0f);
+          if (yhi < g.oh) std::fill(row + yhi * ow, row + g.oh * ow, 0.0f);
         }
         if (n == 0 || yhi == ylo) {  // every position reads padding
           if constexpr (!add) std::fill(row + ylo * ow, row + yhi * ow, 0.0f);
@@ -257,7 +259,8 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   const std::size_t threads = detail::threads_for(flops, kGrainFlops);
   if (!g.unfolds_to_itself()) {
     size_scratch(cols_, threads, Shape{g.rows(), positions});
-    if (input_grad_) size_scratch(dcols_, threads, Shape{g.rows(), positions});
+    // A vector's slack past the end: fold_channel's loads may run that far past the last row.
+    if (input_grad_) size_scratch(dcols_, threads, Shape{g.rows() * positions + kVectorSlack});
   }
   ones_.resize(Shape{positions});
   ones_.fill(1.0f);
@@ -295,7 +298,15 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
       float* dcols = g.unfolds_to_itself() ? dxb : dcols_[thread].data();
       gemm_on_this_thread(Trans::yes, Trans::no, g.rows(), positions, out_, 1.0f, weight_.data(),
                           g.rows(), dzb, positions, 0.0f, dcols, positions);
-      if (!g.unfolds_to_itself()) {
+      if (g.unfolds_to_itself()) continue;
+      if (g.stride == 1 && g.padding == 0) {
+        // Each channel's plane written once, its terms summed in registers.
+        const std::size_t per_channel = g.kernel * g.kernel * positions;
+        const float* end = dcols_[thread].data() + dcols_[thread].size();
+        for (std::size_t c = 0; c < in_; ++c) {
+          fold_channel(dcols + c * per_channel, g.kernel, g.h, g.w, end, dxb + c * g.h * g.w);
+        }
+      } else {
         std::fill_n(dxb, in_ * g.h * g.w, 0.0f);
         unfold<true>(g, in, dxb, dcols);
       }

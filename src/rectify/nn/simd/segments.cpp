@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 #include "hwy/highway.h"
 #include "rectify/nn/simd/segments.hpp"
@@ -99,6 +100,91 @@ void AddSegments(const float* HWY_RESTRICT src, std::size_t src_stride, std::siz
   }
 }
 
+// fold_channel's (y, x), lane by lane.
+HWY_INLINE float FoldOne(const float* rows, std::size_t k, std::size_t oh, std::size_t ow,
+                         std::size_t y, std::size_t x) {
+  float sum = 0.0f;
+  for (std::size_t ki = 0; ki < k; ++ki) {
+    if (y < ki || y - ki >= oh) continue;
+    for (std::size_t kj = 0; kj < k; ++kj) {
+      if (x < kj || x - kj >= ow) continue;
+      sum += rows[(ki * k + kj) * oh * ow + (y - ki) * ow + x - kj];
+    }
+  }
+  return sum;
+}
+
+// Lanes(d) outputs of kRows rows from row y, column x0: each term a vector loaded kj floats
+// before its segment's column x0, the lanes outside the segment zeroed (adding +0 leaves a sum
+// that began at +0 unchanged). The rows' sums are independent chains, interleaved.
+template <std::size_t kRows, class D>
+HWY_INLINE void FoldLanes(D d, const float* rows, std::size_t k, std::size_t oh, std::size_t ow,
+                          std::size_t y, std::size_t x0, hn::Vec<D> (&sums)[kRows]) {
+  const std::size_t lanes = hn::Lanes(d);
+  for (auto& sum : sums) sum = hn::Zero(d);
+  for (std::size_t ki = 0; ki < k; ++ki) {
+    const float* row = rows + ki * k * oh * ow + x0;
+    for (std::size_t kj = 0; kj < k; ++kj) {
+      // Lanes i with kj <= x0 + i < kj + ow.
+      const std::size_t lo = kj > x0 ? kj - x0 : 0;
+      const std::size_t hi = kj + ow > x0 ? std::min(lanes, kj + ow - x0) : 0;
+      const auto inside = hn::AndNot(hn::FirstN(d, lo), hn::FirstN(d, hi));
+      const float* segment = row + kj * oh * ow - kj;
+      for (std::size_t r = 0; r < kRows; ++r) {
+        if (y + r < ki || y + r - ki >= oh) continue;
+        const auto term = hn::LoadU(d, segment + (y + r - ki) * ow);
+        sums[r] = hn::Add(sums[r], hn::IfThenElseZero(inside, term));
+      }
+    }
+  }
+}
+
+void FoldChannel(const float* HWY_RESTRICT rows, std::size_t k, std::size_t h, std::size_t w,
+                 const float* readable_end, float* HWY_RESTRICT plane) {
+  const std::size_t oh = h - k + 1, ow = w - k + 1;
+  const hn::ScalableTag<float> d;
+  const std::size_t lanes = hn::Lanes(d);
+  // A row shorter than a vector: AVX-512 stores its lanes under a mask; elsewhere lane by lane.
+  constexpr bool kMaskedStores = HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL;
+  const bool vectors = w >= lanes || kMaskedStores;
+  // The last load's end: the last row's last segment, from the last vector's column.
+  const std::size_t last_x0 = w >= lanes ? w - lanes : 0;
+  const bool fits = static_cast<std::size_t>(readable_end - rows) + (k - 1) >=
+                    (k * k - 1) * oh * ow + (oh - 1) * ow + last_x0 + lanes;
+  if (!vectors || !fits) {
+    for (std::size_t y = 0; y < h; ++y) {
+      for (std::size_t x = 0; x < w; ++x) plane[y * w + x] = FoldOne(rows, k, oh, ow, y, x);
+    }
+    return;
+  }
+  // Four rows at a time, then one.
+  const auto fold_rows = [&](auto rows_at_once, std::size_t y) {
+    constexpr std::size_t kRows = decltype(rows_at_once)::value;
+    hn::Vec<decltype(d)> sums[kRows];
+    const auto store = [&](std::size_t x0, bool masked) {
+      FoldLanes<kRows>(d, rows, k, oh, ow, y, x0, sums);
+      for (std::size_t r = 0; r < kRows; ++r) {
+        float* out = plane + (y + r) * w + x0;
+        if (masked) {
+          hn::BlendedStore(sums[r], hn::FirstN(d, w), d, out);
+        } else {
+          hn::StoreU(sums[r], d, out);
+        }
+      }
+    };
+    if (w < lanes) {
+      store(0, true);
+      return;
+    }
+    // Whole vectors; the last overlaps the one before (the same values again).
+    for (std::size_t x0 = 0; x0 + lanes <= w; x0 += lanes) store(x0, false);
+    if (w % lanes != 0) store(last_x0, false);
+  };
+  std::size_t y = 0;
+  for (; y + 4 <= h; y += 4) fold_rows(std::integral_constant<std::size_t, 4>(), y);
+  for (; y < h; ++y) fold_rows(std::integral_constant<std::size_t, 1>(), y);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace rectify::nn
 HWY_AFTER_NAMESPACE();
@@ -107,6 +193,7 @@ HWY_AFTER_NAMESPACE();
 namespace rectify::nn {
 HWY_EXPORT(CopySegments);
 HWY_EXPORT(AddSegments);
+HWY_EXPORT(FoldChannel);
 
 void copy_segments(const float* src, std::size_t src_stride, std::size_t count, std::size_t n,
                    float* dst, std::size_t dst_stride) {
@@ -116,6 +203,11 @@ void copy_segments(const float* src, std::size_t src_stride, std::size_t count, 
 void add_segments(const float* src, std::size_t src_stride, std::size_t count, std::size_t n,
                   float* dst, std::size_t dst_stride) {
   HWY_DYNAMIC_DISPATCH(AddSegments)(src, src_stride, count, n, dst, dst_stride);
+}
+
+void fold_channel(const float* rows, std::size_t k, std::size_t h, std::size_t w,
+                  const float* readable_end, float* plane) {
+  HWY_DYNAMIC_DISPATCH(FoldChannel)(rows, k, h, w, readable_end, plane);
 }
 }  // namespace rectify::nn
 #endif  // HWY_ONCE
