@@ -23,6 +23,7 @@
 #include "rectify/nn/linear.hpp"
 #include "rectify/nn/maxpool2d.hpp"
 #include "rectify/rectify.hpp"
+#include "test_support.hpp"
 
 namespace rectify::nn {
 namespace {
@@ -341,9 +342,7 @@ TEST(MaxPool2d, ForwardAndBackwardMatchTheNaiveReferenceWithTiesAndNaNOnEveryTar
   };
   // 2x2 stride 2 (its own code: the cnn's 26x26 and 11x11 planes, odd sizes, one window) and
   // every other window through the general loop (overlapping 2x2 stride 1 among them).
-  for (const auto& target : simd::available_targets()) {
-    SCOPED_TRACE("SIMD target " + target);
-    simd::force_target(target);
+  rectify::testing::for_each_target([&](const std::string&) {
     for (const auto& c : {Case{2, 3, 8, 8, 2, 2}, Case{1, 2, 7, 9, 2, 2}, Case{2, 3, 26, 26, 2, 2},
                           Case{1, 4, 11, 11, 2, 2}, Case{1, 1, 2, 2, 2, 2}, Case{2, 2, 9, 7, 3, 2},
                           Case{1, 1, 6, 6, 3, 1}, Case{3, 2, 5, 5, 1, 1}, Case{1, 2, 5, 6, 2, 1}}) {
@@ -377,8 +376,7 @@ TEST(MaxPool2d, ForwardAndBackwardMatchTheNaiveReferenceWithTiesAndNaNOnEveryTar
       ASSERT_EQ(dx.shape(), x.shape());
       for (std::size_t i = 0; i < x.size(); ++i) EXPECT_EQ(bits(dx[i]), bits(dx_want[i])) << i;
     }
-  }
-  simd::reset_target();
+  });
 }
 
 TEST(MaxPool2d, NaNWinsAndTakesTheGradient) {

@@ -9,10 +9,11 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
-#include "rectify/act/simd_target.hpp"
 #include "rectify/nn/simd/segments.hpp"
+#include "test_support.hpp"
 
 namespace rectify::nn {
 namespace {
@@ -50,9 +51,7 @@ bool same_bits(float a, float b) {
 }
 
 TEST(Segments, CopyIsTheScalarLoopOnEveryTarget) {
-  for (const auto& target : simd::available_targets()) {
-    SCOPED_TRACE(fmt::format("SIMD target {}", target));
-    simd::force_target(target);
+  testing::for_each_target([](const std::string&) {
     std::mt19937 rng(3);
     for (const auto& c : cases()) {
       SCOPED_TRACE(
@@ -67,14 +66,11 @@ TEST(Segments, CopyIsTheScalarLoopOnEveryTarget) {
         }
       }
     }
-  }
-  simd::reset_target();
+  });
 }
 
 TEST(Segments, AddIsTheScalarLoopAndLeavesTheGapsAloneOnEveryTarget) {
-  for (const auto& target : simd::available_targets()) {
-    SCOPED_TRACE(fmt::format("SIMD target {}", target));
-    simd::force_target(target);
+  testing::for_each_target([](const std::string&) {
     std::mt19937 rng(5);
     for (const auto& c : cases()) {
       SCOPED_TRACE(
@@ -97,17 +93,14 @@ TEST(Segments, AddIsTheScalarLoopAndLeavesTheGapsAloneOnEveryTarget) {
             << "element " << k << ": " << dst[k] << ", want " << want[k];
       }
     }
-  }
-  simd::reset_target();
+  });
 }
 
 // fold_channel against its definition: zeros, then each unfolded row added back in (ki, kj)
 // order with add_segments' scalar equivalent, bit for bit; with no slack past the rows (the last
 // vectors must not read past them) and with a vector's slack; -0 among the terms.
 TEST(Segments, FoldIsZerosPlusTheRowsInOrderOnEveryTarget) {
-  for (const auto& target : simd::available_targets()) {
-    SCOPED_TRACE(fmt::format("SIMD target {}", target));
-    simd::force_target(target);
+  testing::for_each_target([](const std::string&) {
     std::mt19937 rng(9);
     for (const std::size_t k : {1, 2, 3, 5}) {
       for (const std::size_t h : {k, k + 1, k + 4, std::size_t{13}}) {
@@ -139,8 +132,7 @@ TEST(Segments, FoldIsZerosPlusTheRowsInOrderOnEveryTarget) {
         }
       }
     }
-  }
-  simd::reset_target();
+  });
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ HWY_INLINE void PoolWindow(const float* top, std::size_t w, std::uint32_t at, fl
   *arg = best.at;
 }
 
-#if HWY_TARGET != HWY_SCALAR
+#if HWY_TARGET != HWY_SCALAR  // ConcatEven and ConcatOdd need two lanes
 // Lanes(d) windows from the row pair at `top`, the first at index `at` of its plane: reads 2
 // Lanes(d) floats of each row, writes Lanes(d) outputs.
 template <class D>
@@ -74,24 +74,29 @@ HWY_INLINE void PoolWindows(D d, const float* top, std::size_t w, std::uint32_t 
   hn::StoreU(hn::IfThenElse(bottom_wins, bottom_value, top_value), d, out);
   hn::StoreU(hn::IfThenElse(hn::RebindMask(du, bottom_wins), bottom_at, top_at), du, arg);
 }
+#endif
 
 // Every plane's rows in order, a vector of windows at a time. The last vector of a row may run
 // past it (its extra outputs land on the next row's places, written after it); where a vector
-// would read past the last plane or write past the last output, the windows go one by one.
+// would read past the last plane or write past the last output (and on the scalar target), the
+// windows go one by one.
 template <class D>
-void PoolPlanes(D d, const float* in, std::size_t planes, std::size_t h, std::size_t w, float* out,
-                std::uint32_t* arg) {
-  const std::size_t lanes = hn::Lanes(d), oh = h / 2, ow = w / 2;
-  const std::size_t in_size = planes * h * w, out_size = planes * oh * ow;
+void PoolPlanes([[maybe_unused]] D d, const float* in, std::size_t planes, std::size_t h,
+                std::size_t w, float* out, std::uint32_t* arg) {
+  const std::size_t oh = h / 2, ow = w / 2;
+  [[maybe_unused]] const std::size_t lanes = hn::Lanes(d), in_size = planes * h * w,
+                                     out_size = planes * oh * ow;
   for (std::size_t p = 0; p < planes; ++p) {
     for (std::size_t oy = 0; oy < oh; ++oy) {
       const std::size_t row = p * h * w + 2 * oy * w, out_row = (p * oh + oy) * ow;
       std::size_t ox = 0;
+#if HWY_TARGET != HWY_SCALAR
       for (; ox < ow && row + w + 2 * (ox + lanes) <= in_size && out_row + ox + lanes <= out_size;
            ox += lanes) {
         PoolWindows(d, in + row + 2 * ox, w, static_cast<std::uint32_t>(2 * oy * w + 2 * ox),
                     out + out_row + ox, arg + out_row + ox);
       }
+#endif
       for (; ox < ow; ++ox) {
         PoolWindow(in + row + 2 * ox, w, static_cast<std::uint32_t>(2 * oy * w + 2 * ox),
                    out + out_row + ox, arg + out_row + ox);
@@ -99,7 +104,6 @@ void PoolPlanes(D d, const float* in, std::size_t planes, std::size_t h, std::si
     }
   }
 }
-#endif
 
 void MaxPool2x2(const float* HWY_RESTRICT in, std::size_t planes, std::size_t h, std::size_t w,
                 float* HWY_RESTRICT out, std::uint32_t* HWY_RESTRICT arg) {
@@ -116,16 +120,7 @@ void MaxPool2x2(const float* HWY_RESTRICT in, std::size_t planes, std::size_t h,
     PoolPlanes(hn::CappedTag<float, 4>(), in, planes, h, w, out, arg);
   }
 #else
-  const std::size_t oh = h / 2, ow = w / 2;
-  for (std::size_t p = 0; p < planes; ++p) {
-    for (std::size_t oy = 0; oy < oh; ++oy) {
-      for (std::size_t ox = 0; ox < ow; ++ox) {
-        const std::size_t o = (p * oh + oy) * ow + ox;
-        PoolWindow(in + p * h * w + 2 * oy * w + 2 * ox, w,
-                   static_cast<std::uint32_t>(2 * oy * w + 2 * ox), out + o, arg + o);
-      }
-    }
-  }
+  PoolPlanes(hn::ScalableTag<float>(), in, planes, h, w, out, arg);
 #endif
 }
 
