@@ -34,7 +34,7 @@ class PhaseTimes {
     if (!seconds_.contains(phase)) order_.push_back(phase);
     seconds_[phase] += s;
   }
-  void print(std::size_t steps) const {
+  void print(std::size_t steps, std::size_t batch) const {
     double total = 0;
     for (const auto& [phase, s] : seconds_) total += s;
     const double per = 1e6 / static_cast<double>(steps);
@@ -43,12 +43,13 @@ class PhaseTimes {
       const double s = seconds_.at(phase);
       fmt::print("{:<24} {:>10.1f} {:>6.1f}%\n", phase, s * per, 100 * s / total);
     }
+    const std::size_t per_epoch = (kTrainImages + batch - 1) / batch;
     fmt::print("{:<24} {:>10.1f}   (x {} steps = {:.3f} s per epoch)\n", "step", total * per,
-               kStepsPerEpoch, total / static_cast<double>(steps) * kStepsPerEpoch);
+               per_epoch, total / static_cast<double>(steps) * static_cast<double>(per_epoch));
   }
 
  private:
-  static constexpr double kStepsPerEpoch = 938;  // 60000 images in batches of 64
+  static constexpr std::size_t kTrainImages = 60000;
   std::vector<std::string> order_;
   std::map<std::string, double> seconds_;
 };
@@ -59,12 +60,13 @@ int main(int argc, char** argv) {
   CLI::App app("A training step taken apart: the time of each phase", "step_phases");
   std::string model_name = "mlp", optimizer_name = "sgd";
   int threads = 1;
-  std::size_t steps = 1000;
+  std::size_t steps = 1000, batch = 64;
   bool no_diagnostics = false;
   app.add_option("--model", model_name)->check(CLI::IsMember({"mlp", "cnn", "rnn"}));
   app.add_option("--threads", threads)->check(CLI::Range(1, 1024));
   app.add_option("--steps", steps, "steps timed, after 20 of warm-up")
       ->check(CLI::Range(1, 100000000));
+  app.add_option("--batch", batch, "images per step (default 64)")->check(CLI::Range(1, 60000));
   app.add_option("--optimizer", optimizer_name)->check(CLI::IsMember({"sgd", "adam"}));
   app.add_flag("--no-diagnostics", no_diagnostics, "the per-layer statistics off");
   CLI11_PARSE(app, argc, argv);
@@ -80,7 +82,6 @@ int main(int argc, char** argv) {
   const double lr = optimizer_name == "sgd" ? 0.01 : 0.001;
   auto optimizer = rectify::train::make_optimizer(optimizer_name, lr, 0.9, 0.0);
   const auto params = model.params();
-  const std::size_t batch = 64;
   auto order = rectify::data::shuffled_indices(set.count, 1);
   rectify::nn::Tensor x, dlogits;
   std::vector<std::int32_t> y(batch);
@@ -119,6 +120,6 @@ int main(int argc, char** argv) {
     if (!optimizer->step(params)) fmt::print(stderr, "non-finite parameters at step {}\n", s);
     times.add("optimizer", t);
   }
-  times.print(steps);
+  times.print(steps, batch);
   return 0;
 }

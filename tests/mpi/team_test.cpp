@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -74,23 +76,40 @@ TEST(Team, SumsDoublesInRankOrder) {
 TEST(Team, SumsFloatsInRankOrderForEveryLength) {
   // Lengths below, at and above the rank count (some ranks own an empty chunk), and large ones.
   for (const std::size_t n : {0u, 1u, 2u, 3u, 4u, 5u, 7u, 1000u, 100003u}) {
-    auto v = values_of<float>(g_team->rank(), n);
-    g_team->start_sum(v)->wait();
-    expect_same_bits(v, rank_order_sum<float>(n, g_team->size()), "float sum");
+    const auto v = values_of<float>(g_team->rank(), n);
+    std::vector<float> sums(n, -1.0f);
+    g_team->start_sum(v, sums)->wait();
+    expect_same_bits(sums, rank_order_sum<float>(n, g_team->size()), "float sum");
+    expect_same_bits(v, values_of<float>(g_team->rank(), n), "values after the sum");
   }
 }
 
+TEST(Team, RefusesOverlappingOrMismatchedSumBuffers) {
+  std::vector<float> v(10, 1.0f), sums(9);
+  EXPECT_THROW(g_team->start_sum(v, sums), std::invalid_argument);
+  EXPECT_THROW(g_team->start_sum(std::span(v).first(6), std::span(v).last(6)),
+               std::invalid_argument);
+  EXPECT_THROW(g_team->start_sum(v, v), std::invalid_argument);
+  // Adjacent but apart is fine (every rank takes part, so nothing is left waiting).
+  g_team->start_sum(std::span(v).first(5), std::span(v).last(5))->wait();
+  for (const float x : std::span(v).last(5)) EXPECT_EQ(x, static_cast<float>(g_team->size()));
+}
+
 TEST(Team, SeveralSumsUnderWayAtOnceFinishInAnyOrder) {
-  std::vector<std::vector<float>> buckets;
-  for (const std::size_t n : {10u, 70000u, 3u})
+  std::vector<std::vector<float>> buckets, sums;
+  for (const std::size_t n : {10u, 70000u, 3u}) {
     buckets.push_back(values_of<float>(g_team->rank(), n));
+    sums.emplace_back(n);
+  }
   std::vector<std::unique_ptr<train::PendingSum>> pending;
-  for (auto& b : buckets) pending.push_back(g_team->start_sum(b));
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    pending.push_back(g_team->start_sum(buckets[i], sums[i]));
+  }
   for (auto& p : pending) p->test();
   for (std::size_t i = pending.size(); i-- > 0;) pending[i]->wait();
-  expect_same_bits(buckets[0], rank_order_sum<float>(10, g_team->size()), "bucket 0");
-  expect_same_bits(buckets[1], rank_order_sum<float>(70000, g_team->size()), "bucket 1");
-  expect_same_bits(buckets[2], rank_order_sum<float>(3, g_team->size()), "bucket 2");
+  expect_same_bits(sums[0], rank_order_sum<float>(10, g_team->size()), "bucket 0");
+  expect_same_bits(sums[1], rank_order_sum<float>(70000, g_team->size()), "bucket 1");
+  expect_same_bits(sums[2], rank_order_sum<float>(3, g_team->size()), "bucket 2");
 }
 
 TEST(Team, BroadcastsAndGathers) {

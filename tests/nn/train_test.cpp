@@ -2,7 +2,9 @@
 // run is deterministic for a seed.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +13,7 @@
 
 #include "rectify/data/batch.hpp"
 #include "rectify/data/dataset.hpp"
+#include "rectify/nn/loss.hpp"
 #include "rectify/rectify.hpp"
 #include "rectify/train/models.hpp"
 #include "rectify/train/safetensors.hpp"
@@ -216,6 +219,57 @@ TEST(Preactivations, AreWhatTheFirstLayerComputesBeforeItsActivation) {
   cnn.model = "cnn";
   EXPECT_THROW(first_layer_preactivations(cnn, data.test, kImages), std::invalid_argument);
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace rectify::train
+
+namespace rectify::train {
+namespace {
+
+// The contract data-parallel training relies on (its sums land in tensors swapped with the
+// gradients): a layer's backward writes every element of its parameter gradients, into the
+// tensor it holds now, whatever that tensor held. Two models from the same seed take the same
+// batch; one has its gradient tensors replaced by fresh ones full of NaN before each pass, and
+// must give the other's gradients bit for bit.
+TEST(Models, BackwardWritesEveryGradientElementIntoTheTensorItHoldsNow) {
+  const auto data = data::load_fashion_mnist_sample();
+  constexpr std::size_t kImages = 8;
+  std::vector<std::size_t> indices(kImages);
+  for (std::size_t i = 0; i < kImages; ++i) indices[i] = 3 * i;
+  std::vector<std::int32_t> y(kImages);
+  for (const std::string name : {"mlp", "cnn", "rnn", "deep"}) {
+    SCOPED_TRACE(name);
+    const double dropout = name == "mlp" || name == "cnn" ? 0.2 : 0.0;
+    std::mt19937_64 rng_a(5), rng_b(5);
+    auto a = make_model(name, Activation::parse("relu"), rng_a, true, dropout);
+    auto b = make_model(name, Activation::parse("relu"), rng_b, true, dropout);
+    nn::Tensor x(model_input_shape(name, kImages, data.train.rows, data.train.cols));
+    data::fill_batch(data.train, indices, x.span(), y);
+    for (int pass = 0; pass < 2; ++pass) {
+      nn::Tensor da, db;
+      nn::softmax_cross_entropy(a.forward(x, true), y, &da);
+      a.backward(da);
+      for (const auto& p : b.params()) {
+        nn::Tensor fresh(p.grad->shape());
+        fresh.fill(std::numeric_limits<float>::quiet_NaN());
+        std::swap(*p.grad, fresh);
+      }
+      nn::softmax_cross_entropy(b.forward(x, true), y, &db);
+      b.backward(db);
+      const auto pa = a.params(), pb = b.params();
+      ASSERT_EQ(pa.size(), pb.size());
+      for (std::size_t i = 0; i < pa.size(); ++i) {
+        const auto ga = pa[i].grad->span(), gb = pb[i].grad->span();
+        ASSERT_EQ(ga.size(), gb.size());
+        for (std::size_t j = 0; j < ga.size(); ++j) {
+          ASSERT_EQ(std::bit_cast<std::uint32_t>(gb[j]), std::bit_cast<std::uint32_t>(ga[j]))
+              << pb[i].name << " element " << j << " on pass " << pass << ": " << gb[j]
+              << " against " << ga[j];
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -148,7 +148,8 @@ class MpiTeam final : public train::Team {
     }
   }
 
-  std::unique_ptr<train::PendingSum> start_sum(std::span<float> values) override;
+  std::unique_ptr<train::PendingSum> start_sum(std::span<const float> values,
+                                               std::span<float> sums) override;
 
   std::vector<std::string> gather_to_root(std::string text) override {
     std::vector<std::string> all;
@@ -214,17 +215,16 @@ class MpiTeam final : public train::Team {
 };
 
 // A float sum in two rounds: each rank receives every rank's copy of its own chunk and adds them
-// in rank order, then sends the sum to every rank. On two ranks, one round: each sends all its
-// values to the other and both add x_0 + x_1 (the same bytes sent, one wait fewer).
+// in rank order into its chunk of the sums, then sends that to every rank, which receives it in
+// place. On two ranks, one round: each sends all its values to the other, receives the other's
+// into the sums and adds x_0 + x_1 there (the same bytes sent, one wait fewer).
 class MpiPendingSum final : public train::PendingSum {
  public:
-  MpiPendingSum(MpiTeam& team, std::span<float> values)
-      : team_(team), values_(values), tag_(team.next_tag()) {
+  MpiPendingSum(MpiTeam& team, std::span<const float> values, std::span<float> sums)
+      : team_(team), values_(values), sums_(sums), tag_(team.next_tag()) {
     const int n = team.size(), me = team.rank();
-    copies_ = team.take_buffer();
     if (n == 2) {
-      copies_.resize(values.size());
-      round_.receive(copies_.data(), copies_.size(), MPI_FLOAT, 1 - me, tag_, team.comm());
+      round_.receive(sums.data(), sums.size(), MPI_FLOAT, 1 - me, tag_, team.comm());
       team.send(round_, values.data(), values.size(), MPI_FLOAT, 1 - me, tag_);
       phase_ = 1;
       return;
@@ -234,27 +234,33 @@ class MpiPendingSum final : public train::PendingSum {
                                                  static_cast<unsigned>(p) /
                                                  static_cast<unsigned>(n)));
     }
-    const std::size_t mine = chunk(me).size();
+    copies_ = team.take_buffer();
+    const std::size_t mine = chunk_of(sums_, me).size();
     copies_.resize(mine * static_cast<std::size_t>(n));
     for (int p = 0; p < n; ++p) {
       if (p == me) continue;
       round_.receive(copies_.data() + mine * static_cast<std::size_t>(p), mine, MPI_FLOAT, p, tag_,
                      team.comm());
-      team.send(round_, chunk(p).data(), chunk(p).size(), MPI_FLOAT, p, tag_);
+      const auto theirs = chunk_of(values_, p);
+      team.send(round_, theirs.data(), theirs.size(), MPI_FLOAT, p, tag_);
     }
   }
 
-  ~MpiPendingSum() override { team_.give_back(std::move(copies_)); }
+  ~MpiPendingSum() override {
+    if (copies_.capacity() > 0) team_.give_back(std::move(copies_));
+  }
 
   bool test() override {
     if (phase_ == 0 && round_.test()) {
       add_in_rank_order();
       round_ = {};
       const int me = team_.rank();
+      const auto mine = chunk_of(sums_, me);
       for (int p = 0; p < team_.size(); ++p) {
         if (p == me) continue;
-        round_.receive(chunk(p).data(), chunk(p).size(), MPI_FLOAT, p, tag_ + 1, team_.comm());
-        team_.send(round_, chunk(me).data(), chunk(me).size(), MPI_FLOAT, p, tag_ + 1);
+        const auto theirs = chunk_of(sums_, p);
+        round_.receive(theirs.data(), theirs.size(), MPI_FLOAT, p, tag_ + 1, team_.comm());
+        team_.send(round_, mine.data(), mine.size(), MPI_FLOAT, p, tag_ + 1);
       }
       phase_ = 1;
     }
@@ -275,30 +281,31 @@ class MpiPendingSum final : public train::PendingSum {
   }
 
  private:
-  std::span<float> chunk(int p) const {
-    return values_.subspan(
-        bounds_[static_cast<std::size_t>(p)],
-        bounds_[static_cast<std::size_t>(p) + 1] - bounds_[static_cast<std::size_t>(p)]);
+  template <class T>
+  std::span<T> chunk_of(std::span<T> all, int p) const {
+    const auto i = static_cast<std::size_t>(p);
+    return all.subspan(bounds_[i], bounds_[i + 1] - bounds_[i]);
   }
+  // The other rank's values arrived in the sums. Two loops for x_0 + x_1 in rank order: the
+  // same value either way, but not always the same NaN (the first operand's payload is kept).
   void add_pair() {
-    const float* x0 = team_.rank() == 0 ? values_.data() : copies_.data();
-    const float* x1 = team_.rank() == 0 ? copies_.data() : values_.data();
-    for (std::size_t i = 0; i < values_.size(); ++i) values_[i] = x0[i] + x1[i];
+    float* out = sums_.data();
+    const float* own = values_.data();
+    if (team_.rank() == 0) {
+      for (std::size_t i = 0; i < sums_.size(); ++i) out[i] = own[i] + out[i];
+    } else {
+      for (std::size_t i = 0; i < sums_.size(); ++i) out[i] = out[i] + own[i];
+    }
   }
 
-  // This rank's own copy is its chunk of the values, where the sum goes: element by element,
-  // each read before it is written.
   void add_in_rank_order() {
-    const auto out = chunk(team_.rank());
+    const int me = team_.rank();
+    const auto out = chunk_of(sums_, me);
     const std::size_t m = out.size();
     const auto copy = [&](int p) {
-      return p == team_.rank() ? out.data() : copies_.data() + m * static_cast<std::size_t>(p);
+      return p == me ? chunk_of(values_, me).data()
+                     : copies_.data() + m * static_cast<std::size_t>(p);
     };
-    if (team_.size() == 2) {  // the common case in one pass
-      const float *x0 = copy(0), *x1 = copy(1);
-      for (std::size_t i = 0; i < m; ++i) out[i] = x0[i] + x1[i];
-      return;
-    }
     for (std::size_t i = 0; i < m; ++i) {
       float total = copy(0)[i];
       for (int p = 1; p < team_.size(); ++p) total += copy(p)[i];
@@ -307,7 +314,8 @@ class MpiPendingSum final : public train::PendingSum {
   }
 
   MpiTeam& team_;
-  std::span<float> values_;
+  std::span<const float> values_;
+  std::span<float> sums_;
   int tag_;
   int phase_ = 0;  // 0: chunks on the way in, 1: sums on the way out, 2: done
   std::vector<std::size_t> bounds_;
@@ -315,8 +323,10 @@ class MpiPendingSum final : public train::PendingSum {
   Requests round_;
 };
 
-std::unique_ptr<train::PendingSum> MpiTeam::start_sum(std::span<float> values) {
-  return std::make_unique<MpiPendingSum>(*this, values);
+std::unique_ptr<train::PendingSum> MpiTeam::start_sum(std::span<const float> values,
+                                                      std::span<float> sums) {
+  train::check_sum_buffers(values, sums);
+  return std::make_unique<MpiPendingSum>(*this, values, sums);
 }
 
 }  // namespace

@@ -26,8 +26,9 @@ class Layer {
   // y for input x; the returned tensor is owned by the layer and valid until the next forward.
   // `training` selects what backward needs to keep (and dropout's behaviour).
   virtual const Tensor& forward(const Tensor& x, bool training) = 0;
-  // dx for dy (the gradient at this layer's output of the last training forward); writes the
-  // parameter gradients.
+  // dx for dy (the gradient at this layer's output of the last training forward); writes every
+  // element of the parameter gradients, into the tensors params() names as they are now (no
+  // pointer into them is kept between calls: data-parallel training swaps their storage).
   virtual const Tensor& backward(const Tensor& dy) = 0;
   virtual std::vector<Param> params() { return {}; }
   // The diagnostics probes of the layer's activations (none for layers without one).

@@ -1,6 +1,6 @@
 #include "rectify/train/gradient_sync.hpp"
 
-#include <algorithm>
+#include <utility>
 
 namespace rectify::train {
 
@@ -10,26 +10,23 @@ GradientSync::GradientSync(Team& team, nn::Sequential& net, std::size_t bucket_b
   for (std::size_t i = layers.size(); i-- > 0;) {
     const auto params = layers[i]->params();
     if (params.empty()) continue;
-    if (buckets_.empty() ||
-        (bucket_bytes > 0 && buckets_.back().values.size() * sizeof(float) >= bucket_bytes)) {
+    if (buckets_.empty() || (bucket_bytes > 0 && buckets_.back().bytes >= bucket_bytes)) {
       buckets_.emplace_back();
     }
     Bucket& b = buckets_.back();
     b.first_layer = i;
     for (const auto& p : params) {
-      b.params.push_back(p);
-      b.values.resize(b.values.size() + p.grad->size());
+      b.sums.push_back({p, nn::Tensor(p.grad->shape()), nullptr});
+      b.bytes += p.grad->size() * sizeof(float);
     }
   }
 }
 
 void GradientSync::start(Bucket& bucket) {
-  auto out = bucket.values.begin();
-  for (const auto& p : bucket.params) {
-    const auto g = p.grad->span();
-    out = std::copy(g.begin(), g.end(), out);
+  for (auto& s : bucket.sums) {
+    const nn::Tensor& grad = *s.param.grad;
+    s.pending = team_.start_sum(grad.span(), s.landing.span());
   }
-  bucket.pending = team_.start_sum(bucket.values);
 }
 
 void GradientSync::layer_done(std::size_t index) {
@@ -38,18 +35,18 @@ void GradientSync::layer_done(std::size_t index) {
          buckets_[started_].first_layer >= index) {
     start(buckets_[started_++]);
   }
-  for (std::size_t b = 0; b < started_; ++b) buckets_[b].pending->test();
+  for (std::size_t b = 0; b < started_; ++b) {
+    for (auto& s : buckets_[b].sums) s.pending->test();
+  }
 }
 
 void GradientSync::finish() {
   while (started_ < buckets_.size()) start(buckets_[started_++]);
   for (auto& b : buckets_) {
-    b.pending->wait();
-    auto in = b.values.cbegin();
-    for (const auto& p : b.params) {
-      const auto g = p.grad->span();
-      std::copy(in, in + static_cast<long>(g.size()), g.begin());
-      in += static_cast<long>(g.size());
+    for (auto& s : b.sums) {
+      s.pending->wait();
+      s.pending.reset();
+      std::swap(*s.param.grad, s.landing);
     }
   }
   started_ = 0;

@@ -1,7 +1,13 @@
 // The gradients of a data-parallel step summed over the team's ranks, in buckets: the parameters
-// in backward order (last layer first) are packed into buckets of at least `bucket_bytes`; a
+// in backward order (last layer first) are grouped into buckets of at least `bucket_bytes`; a
 // bucket is sent as soon as the backward of its layers is done, and moves on while the layers
 // before it compute theirs. bucket_bytes = 0: one bucket, sent after the whole backward.
+//
+// Nothing is copied on the way: each gradient is sent from where its layer wrote it, its sum
+// lands in a tensor of the same shape, and finish() swaps the two, so that the layer's gradient
+// holds the sum and the tensor the other ranks read becomes the next step's landing place. This
+// relies on the layers' contract: backward writes every element of its parameters' gradients
+// and keeps no pointer into them between calls.
 #pragma once
 
 #include <cstddef>
@@ -19,16 +25,20 @@ class GradientSync {
   // After the backward of layer `index` (forward order): sends the buckets now complete and
   // moves the others on.
   void layer_done(std::size_t index);
-  // Waits for every bucket and writes the sums into the gradients.
+  // Waits for every bucket and puts the sums in the gradients.
   void finish();
   std::size_t buckets() const { return buckets_.size(); }
 
  private:
-  struct Bucket {
-    std::vector<nn::Param> params;
-    std::size_t first_layer = 0;  // its lowest layer: the last of its layers that backward runs
-    std::vector<float> values;
+  struct Sum {
+    nn::Param param;
+    nn::Tensor landing;  // where the sum of param.grad arrives
     std::unique_ptr<PendingSum> pending;
+  };
+  struct Bucket {
+    std::vector<Sum> sums;
+    std::size_t first_layer = 0;  // its lowest layer: the last of its layers that backward runs
+    std::size_t bytes = 0;
   };
   void start(Bucket& bucket);
   Team& team_;
