@@ -16,7 +16,7 @@ GradientSync::GradientSync(Team& team, nn::Sequential& net, std::size_t bucket_b
     Bucket& b = buckets_.back();
     b.first_layer = i;
     for (const auto& p : params) {
-      b.sums.push_back({p, nn::Tensor(p.grad->shape()), nullptr});
+      b.sums.push_back({p, nn::Tensor(p.grad->shape()), nn::Tensor(p.grad->shape()), nullptr});
       b.bytes += p.grad->size() * sizeof(float);
     }
   }
@@ -47,6 +47,7 @@ void GradientSync::finish() {
       s.pending->wait();
       s.pending.reset();
       std::swap(*s.param.grad, s.landing);
+      std::swap(s.landing, s.spare);
     }
   }
   started_ = 0;
