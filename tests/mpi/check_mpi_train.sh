@@ -83,4 +83,14 @@ rc=0
 [[ $rc != 0 ]] || fail "batch 2 on 3 ranks ran"
 [[ $(grep -c "batch 2 is smaller than the 3 ranks" small.err) == 1 ]] ||
   fail "unclear or repeated message: $(cat small.err)"
-echo "ok: 2-rank runs reproducible, -np 1 = plain, resume and SIGTERM exact, bad batch refused"
+# An update that overflows: each rank updates its share of the parameters, and every rank must
+# learn of a bad share (here both are) and stop with the one message, naming the parameter.
+rc=0
+"$mpirun" -np 2 "$rectify" "${train[@]}" --optimizer sgd --lr 1e300 --epochs 1 \
+  >over.out 2>over.err || rc=$?
+[[ $rc != 0 ]] || fail "an overflowing update on 2 ranks ran on"
+[[ $(grep -c "non-finite values at epoch 1, batch 1: .*fc1.weight" over.err) == 1 ]] ||
+  fail "unclear or repeated message for the overflowing update: $(cat over.err)"
+
+echo "ok: 2-rank runs reproducible, -np 1 = plain, resume and SIGTERM exact, bad batch refused,"
+echo "    an overflowing update named once"
