@@ -374,23 +374,22 @@ std::uint64_t parameter_digest(const std::vector<nn::Param>& params) {
   return h;
 }
 
-// Every rank must hold rank 0's parameters after a step: the same gradients and the same update
-// give the same bits, unless a rank computes differently (another build or SIMD target, other
-// data). Checked once an epoch, from the digests.
 // Each rank's optimizer updates its share of the state: the whole of it, on every rank, before
 // rank 0 saves it. Every rank calls this at the same point.
 void gather_state(Model& m) {
   if (m.sync) m.sync->gather_state(*m.optimizer);
 }
 
+// Every rank must hold rank 0's parameters after a step: each element is updated by one rank and
+// sent to all. Checked once an epoch, from the digests: a check of the exchange itself.
 void check_same_parameters(Team& team, std::uint64_t digest, int epoch) {
   if (team.size() == 1) return;
   std::uint64_t root = digest;
   team.broadcast(std::span(reinterpret_cast<std::uint8_t*>(&root), sizeof root));
   if (root != digest) {
     throw TeamError(fmt::format(
-        "after epoch {} the parameters of rank {} differ from rank 0's: every rank needs the same "
-        "data, the same build and the same SIMD target",
+        "after epoch {} the parameters of rank {} differ from rank 0's, which the exchange of "
+        "their shares makes equal: a fault in the MPI transport or in rectify",
         epoch, team.rank()));
   }
 }
