@@ -83,8 +83,7 @@ rc=0
 [[ $rc != 0 ]] || fail "batch 2 on 3 ranks ran"
 [[ $(grep -c "batch 2 is smaller than the 3 ranks" small.err) == 1 ]] ||
   fail "unclear or repeated message: $(cat small.err)"
-# An update that overflows: each rank updates its share of the parameters, and every rank must
-# learn of a bad share (here both are) and stop with the one message, naming the parameter.
+# An update that overflows on 2 ranks: every rank stops, and the one message names the parameter.
 rc=0
 "$mpirun" -np 2 "$rectify" "${train[@]}" --optimizer sgd --lr 1e300 --epochs 1 \
   >over.out 2>over.err || rc=$?

@@ -101,7 +101,7 @@ TEST(Team, SeveralSumsUnderWayAtOnceFinishInAnyOrder) {
     buckets.push_back(values_of<float>(g_team->rank(), n));
     sums.emplace_back(n);
   }
-  std::vector<std::unique_ptr<train::PendingExchange>> pending;
+  std::vector<std::unique_ptr<train::PendingSum>> pending;
   for (std::size_t i = 0; i < buckets.size(); ++i) {
     pending.push_back(g_team->start_sum(buckets[i], sums[i]));
   }
@@ -110,24 +110,6 @@ TEST(Team, SeveralSumsUnderWayAtOnceFinishInAnyOrder) {
   expect_same_bits(sums[0], rank_order_sum<float>(10, g_team->size()), "bucket 0");
   expect_same_bits(sums[1], rank_order_sum<float>(70000, g_team->size()), "bucket 1");
   expect_same_bits(sums[2], rank_order_sum<float>(3, g_team->size()), "bucket 2");
-}
-
-TEST(Team, ReduceScatterSumsThisRanksShareAndAllGatherSendsEveryShare) {
-  for (const std::size_t n : {0u, 1u, 2u, 3u, 5u, 1000u, 100003u}) {
-    const auto v = values_of<float>(g_team->rank(), n);
-    const auto want = rank_order_sum<float>(n, g_team->size());
-    std::vector<float> sums(n, -1.0f);
-    g_team->start_reduce_scatter(v, sums)->wait();
-    const auto share = train::share_of(n, g_team->rank(), g_team->size());
-    const std::vector<float> mine(sums.begin() + static_cast<long>(share.begin),
-                                  sums.begin() + static_cast<long>(share.end));
-    const std::vector<float> want_mine(want.begin() + static_cast<long>(share.begin),
-                                       want.begin() + static_cast<long>(share.end));
-    expect_same_bits(mine, want_mine, "reduce-scatter share");
-    // Every rank's share of its sums: then every rank holds the whole sum.
-    g_team->start_all_gather(sums)->wait();
-    expect_same_bits(sums, want, "all-gather of the shares");
-  }
 }
 
 TEST(Team, BroadcastsAndGathers) {

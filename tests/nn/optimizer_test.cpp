@@ -1,21 +1,16 @@
 // Adam's SIMD update (train/simd/adam.cpp) against the scalar formula, bit for bit, on every SIMD
-// target this CPU runs, at sizes around every vector width (tails included), Adam and AdamW; and
-// every optimizer's step over shares of the parameters against its whole step.
+// target this CPU runs, at sizes around every vector width (tails included), Adam and AdamW.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
-#include <memory>
 #include <random>
-#include <span>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "rectify/rectify.hpp"
 #include "rectify/train/optimizer.hpp"
-#include "rectify/train/team.hpp"
 
 namespace rectify {
 namespace {
@@ -91,84 +86,6 @@ TEST(Optimizer, AdamIsTheScalarFormulaBitForBitOnEveryTarget) {
     }
   }
   simd::reset_target();
-}
-
-}  // namespace
-}  // namespace rectify
-
-namespace rectify {
-namespace {
-
-// A data-parallel rank updates its share of the parameters: the shares' steps, taken by separate
-// optimizers as separate ranks would, must give the whole step's bits, leave every element
-// outside their ranges (parameters and state) as it was, and refuse ranges past a parameter.
-TEST(Optimizer, AStepOverSharesIsTheWholeStepAndTouchesNothingElse) {
-  const std::vector<std::size_t> sizes = {1, 5, 37, 1000};
-  std::mt19937 rng(11);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  struct Copy {
-    std::vector<nn::Tensor> values, grads;
-    std::vector<nn::Param> params() {
-      std::vector<nn::Param> p;
-      for (std::size_t i = 0; i < values.size(); ++i) p.push_back({"p", &values[i], &grads[i]});
-      return p;
-    }
-  };
-  Copy base;
-  for (const auto n : sizes) {
-    base.values.emplace_back(nn::Shape{n});
-    base.grads.emplace_back(nn::Shape{n});
-    for (float& x : base.values.back().span()) x = normal(rng);
-    for (float& x : base.grads.back().span()) x = normal(rng);
-  }
-  for (const std::string name : {"sgd", "sgd_nesterov", "adam", "adamw"}) {
-    SCOPED_TRACE(name);
-    Copy whole = base, split = base;
-    auto one = train::make_optimizer(name, 0.01, 0.9, 0.01);
-    std::vector<std::unique_ptr<train::Optimizer>> ranks;
-    for (int r = 0; r < 3; ++r) ranks.push_back(train::make_optimizer(name, 0.01, 0.9, 0.01));
-    const auto whole_params = whole.params(), split_params = split.params();
-    for (int step = 0; step < 3; ++step) {
-      ASSERT_TRUE(one->step(whole_params));
-      for (int r = 0; r < 3; ++r) {
-        std::vector<train::ParamRange> share;
-        for (std::size_t i = 0; i < sizes.size(); ++i) {
-          const auto s = train::share_of(sizes[i], r, 3);
-          share.push_back({i, s.begin, s.end});
-        }
-        // The other ranks' elements are theirs: this step must leave them as they are.
-        Copy before = split;
-        ASSERT_TRUE(ranks[static_cast<std::size_t>(r)]->step(split_params, share));
-        for (std::size_t i = 0; i < sizes.size(); ++i) {
-          const auto s = train::share_of(sizes[i], r, 3);
-          for (std::size_t j = 0; j < sizes[i]; ++j) {
-            if (j >= s.begin && j < s.end) continue;
-            ASSERT_EQ(split.values[i][j], before.values[i][j]) << "outside the share: " << j;
-          }
-        }
-      }
-    }
-    for (std::size_t i = 0; i < sizes.size(); ++i) {
-      std::vector<float> a(whole.values[i].span().begin(), whole.values[i].span().end());
-      std::vector<float> b(split.values[i].span().begin(), split.values[i].span().end());
-      EXPECT_TRUE(same_bits(a, b)) << "parameter " << i;
-    }
-    // The state each rank kept is current on its share only; the shares together are the whole.
-    const auto want = one->state(whole_params);
-    for (std::size_t k = 0; k < want.size(); ++k) {
-      const std::size_t param = k * sizes.size() / want.size();
-      for (std::size_t j = 0; j < want[k].values->size(); ++j) {
-        int owner = 0;
-        while (!(j < train::share_of(sizes[param], owner, 3).end)) ++owner;
-        const auto got = ranks[static_cast<std::size_t>(owner)]->state(split_params);
-        ASSERT_EQ((*got[k].values)[j], (*want[k].values)[j]) << want[k].name << " " << j;
-      }
-    }
-    const train::ParamRange past{0, 0, sizes[0] + 1}, reversed{3, 5, 4}, no_such{4, 0, 0};
-    for (const auto& bad : {past, reversed, no_such}) {
-      EXPECT_THROW((void)one->step(whole_params, std::span(&bad, 1)), std::invalid_argument);
-    }
-  }
 }
 
 }  // namespace

@@ -148,8 +148,8 @@ class MpiTeam final : public train::Team {
     }
   }
 
-  std::unique_ptr<train::PendingExchange> start(Exchange what, std::span<const float> values,
-                                                std::span<float> sums) override;
+  std::unique_ptr<train::PendingSum> start_sum(std::span<const float> values,
+                                               std::span<float> sums) override;
 
   std::vector<std::string> gather_to_root(std::string text) override {
     std::vector<std::string> all;
@@ -214,44 +214,39 @@ class MpiTeam final : public train::Team {
   std::vector<double> gathered_;
 };
 
-// A float sum in two rounds: a reduce-scatter, in which each rank receives every rank's copy of
-// its share of the elements and adds them in rank order into its share of the sums, then an
-// all-gather, in which it sends that share to every rank and receives theirs in place. On two
-// ranks a whole sum takes one round: each sends all its values to the other, receives the
-// other's into the sums and adds x_0 + x_1 there (the same bytes sent, one wait fewer).
-class MpiExchange final : public train::PendingExchange {
+// A float sum in two rounds: each rank receives every rank's copy of its own chunk and adds them
+// in rank order into its chunk of the sums, then sends that to every rank, which receives it in
+// place. On two ranks, one round: each sends all its values to the other, receives the other's
+// into the sums and adds x_0 + x_1 there (the same bytes sent, one wait fewer).
+class MpiPendingSum final : public train::PendingSum {
  public:
-  using Exchange = train::Team::Exchange;
-  MpiExchange(MpiTeam& team, Exchange what, std::span<const float> values, std::span<float> sums)
-      : team_(team), what_(what), values_(values), sums_(sums), tag_(team.next_tag()) {
+  MpiPendingSum(MpiTeam& team, std::span<const float> values, std::span<float> sums)
+      : team_(team), values_(values), sums_(sums), tag_(team.next_tag()) {
     const int n = team.size(), me = team.rank();
-    if (what == Exchange::all_gather) {
-      start_all_gather();
-      return;
-    }
-    if (n == 2 && what == Exchange::sum) {
-      whole_pair_ = true;
+    if (n == 2) {
       round_.receive(sums.data(), sums.size(), MPI_FLOAT, 1 - me, tag_, team.comm());
       team.send(round_, values.data(), values.size(), MPI_FLOAT, 1 - me, tag_);
       phase_ = 1;
       return;
     }
-    // The other ranks' copies of this rank's share, at their rank; on two ranks the one copy
-    // lands in the share of the sums itself.
-    const std::size_t mine = share(me).size();
-    if (n > 2) {
-      copies_ = team.take_buffer();
-      copies_.resize(mine * static_cast<std::size_t>(n));
+    for (int p = 0; p <= n; ++p) {
+      bounds_.push_back(static_cast<std::size_t>(static_cast<unsigned long long>(values.size()) *
+                                                 static_cast<unsigned>(p) /
+                                                 static_cast<unsigned>(n)));
     }
+    copies_ = team.take_buffer();
+    const std::size_t mine = chunk_of(sums_, me).size();
+    copies_.resize(mine * static_cast<std::size_t>(n));
     for (int p = 0; p < n; ++p) {
       if (p == me) continue;
-      round_.receive(copy_of(p), mine, MPI_FLOAT, p, tag_, team.comm());
-      const auto theirs = part(values_, p);
+      round_.receive(copies_.data() + mine * static_cast<std::size_t>(p), mine, MPI_FLOAT, p, tag_,
+                     team.comm());
+      const auto theirs = chunk_of(values_, p);
       team.send(round_, theirs.data(), theirs.size(), MPI_FLOAT, p, tag_);
     }
   }
 
-  ~MpiExchange() override {
+  ~MpiPendingSum() override {
     if (copies_.capacity() > 0) team_.give_back(std::move(copies_));
   }
 
@@ -259,14 +254,18 @@ class MpiExchange final : public train::PendingExchange {
     if (phase_ == 0 && round_.test()) {
       add_in_rank_order();
       round_ = {};
-      if (what_ == Exchange::sum) {
-        start_all_gather();
-      } else {
-        phase_ = 2;
+      const int me = team_.rank();
+      const auto mine = chunk_of(sums_, me);
+      for (int p = 0; p < team_.size(); ++p) {
+        if (p == me) continue;
+        const auto theirs = chunk_of(sums_, p);
+        round_.receive(theirs.data(), theirs.size(), MPI_FLOAT, p, tag_ + 1, team_.comm());
+        team_.send(round_, mine.data(), mine.size(), MPI_FLOAT, p, tag_ + 1);
       }
+      phase_ = 1;
     }
     if (phase_ == 1 && round_.test()) {
-      if (whole_pair_) add_pair();
+      if (team_.size() == 2) add_pair();
       phase_ = 2;
     }
     return phase_ == 2;
@@ -274,38 +273,19 @@ class MpiExchange final : public train::PendingExchange {
 
   void wait() override {
     while (phase_ < 2) {
-      team_.wait(round_, what_ == Exchange::all_gather           ? "the parameters' shares"
-                         : whole_pair_ || what_ != Exchange::sum ? "a gradient sum"
-                         : phase_ == 0                           ? "a gradient sum, its chunks"
-                                                                 : "a gradient sum, its result");
+      team_.wait(round_, team_.size() == 2 ? "a gradient sum"
+                         : phase_ == 0     ? "a gradient sum, its chunks"
+                                           : "a gradient sum, its result");
       test();
     }
   }
 
  private:
-  train::Share share(int p) const { return train::share_of(sums_.size(), p, team_.size()); }
   template <class T>
-  std::span<T> part(std::span<T> all, int p) const {
-    const auto s = share(p);
-    return all.subspan(s.begin, s.size());
+  std::span<T> chunk_of(std::span<T> all, int p) const {
+    const auto i = static_cast<std::size_t>(p);
+    return all.subspan(bounds_[i], bounds_[i + 1] - bounds_[i]);
   }
-  float* copy_of(int p) {
-    if (team_.size() == 2) return part(sums_, team_.rank()).data();
-    return copies_.data() + share(team_.rank()).size() * static_cast<std::size_t>(p);
-  }
-
-  void start_all_gather() {
-    const int me = team_.rank();
-    const auto mine = part(sums_, me);
-    for (int p = 0; p < team_.size(); ++p) {
-      if (p == me) continue;
-      const auto theirs = part(sums_, p);
-      round_.receive(theirs.data(), theirs.size(), MPI_FLOAT, p, tag_ + 1, team_.comm());
-      team_.send(round_, mine.data(), mine.size(), MPI_FLOAT, p, tag_ + 1);
-    }
-    phase_ = 1;
-  }
-
   // The other rank's values arrived in the sums. Two loops for x_0 + x_1 in rank order: the
   // same value either way, but not always the same NaN (the first operand's payload is kept).
   void add_pair() {
@@ -318,42 +298,35 @@ class MpiExchange final : public train::PendingExchange {
     }
   }
 
-  // Each element's terms are read before its sum is written (on two ranks one term lies where
-  // the sum goes).
   void add_in_rank_order() {
     const int me = team_.rank();
-    const auto out = part(sums_, me);
-    const float* own = part(values_, me).data();
-    std::vector<const float*> terms;
-    for (int p = 0; p < team_.size(); ++p) terms.push_back(p == me ? own : copy_of(p));
-    if (terms.size() == 2) {  // the common case, in a loop the compiler vectorises
-      const float *x0 = terms[0], *x1 = terms[1];
-      float* sum = out.data();
-      for (std::size_t i = 0; i < out.size(); ++i) sum[i] = x0[i] + x1[i];
-      return;
-    }
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      float total = terms[0][i];
-      for (std::size_t p = 1; p < terms.size(); ++p) total += terms[p][i];
+    const auto out = chunk_of(sums_, me);
+    const std::size_t m = out.size();
+    const auto copy = [&](int p) {
+      return p == me ? chunk_of(values_, me).data()
+                     : copies_.data() + m * static_cast<std::size_t>(p);
+    };
+    for (std::size_t i = 0; i < m; ++i) {
+      float total = copy(0)[i];
+      for (int p = 1; p < team_.size(); ++p) total += copy(p)[i];
       out[i] = total;
     }
   }
 
   MpiTeam& team_;
-  Exchange what_;
   std::span<const float> values_;
   std::span<float> sums_;
   int tag_;
-  int phase_ = 0;  // 0: shares on the way in, 1: sums on the way out, 2: done
-  bool whole_pair_ = false;
-  std::vector<float> copies_;
+  int phase_ = 0;  // 0: chunks on the way in, 1: sums on the way out, 2: done
+  std::vector<std::size_t> bounds_;
+  std::vector<float> copies_;  // the other ranks' copies of this rank's chunk, at their rank
   Requests round_;
 };
 
-std::unique_ptr<train::PendingExchange> MpiTeam::start(Exchange what, std::span<const float> values,
-                                                       std::span<float> sums) {
-  if (what != Exchange::all_gather) train::check_sum_buffers(values, sums);
-  return std::make_unique<MpiExchange>(*this, what, values, sums);
+std::unique_ptr<train::PendingSum> MpiTeam::start_sum(std::span<const float> values,
+                                                      std::span<float> sums) {
+  train::check_sum_buffers(values, sums);
+  return std::make_unique<MpiPendingSum>(*this, values, sums);
 }
 
 }  // namespace

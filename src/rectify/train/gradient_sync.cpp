@@ -5,11 +5,7 @@
 namespace rectify::train {
 
 GradientSync::GradientSync(Team& team, nn::Sequential& net, std::size_t bucket_bytes)
-    : team_(team), params_(net.params()) {
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    const Share s = share_of(params_[i].value->size(), team.rank(), team.size());
-    if (s.size() > 0) share_.push_back({i, s.begin, s.end});
-  }
+    : team_(team) {
   const auto& layers = net.layers();
   for (std::size_t i = layers.size(); i-- > 0;) {
     const auto params = layers[i]->params();
@@ -29,7 +25,7 @@ GradientSync::GradientSync(Team& team, nn::Sequential& net, std::size_t bucket_b
 void GradientSync::start(Bucket& bucket) {
   for (auto& s : bucket.sums) {
     const nn::Tensor& grad = *s.param.grad;
-    s.pending = team_.start_reduce_scatter(grad.span(), s.landing.span());
+    s.pending = team_.start_sum(grad.span(), s.landing.span());
   }
 }
 
@@ -55,33 +51,6 @@ void GradientSync::finish() {
     }
   }
   started_ = 0;
-}
-
-void GradientSync::start_gather(std::span<float> values) {
-  gathers_.push_back(team_.start_all_gather(values));
-}
-
-void GradientSync::finish_gathers() {
-  for (auto& g : gathers_) g->wait();
-  gathers_.clear();
-}
-
-void GradientSync::start_parameter_exchange() {
-  for (const auto& p : params_) start_gather(p.value->span());
-}
-
-void GradientSync::finish_parameter_exchange() {
-  finish_gathers();
-}
-
-void GradientSync::gather_gradients() {
-  for (const auto& p : params_) start_gather(p.grad->span());
-  finish_gathers();
-}
-
-void GradientSync::gather_state(Optimizer& optimizer) {
-  for (const auto& s : optimizer.state(params_)) start_gather(*s.values);
-  finish_gathers();
 }
 
 }  // namespace rectify::train

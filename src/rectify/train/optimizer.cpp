@@ -24,45 +24,33 @@ void ensure_state(std::vector<std::vector<float>>& state, const std::vector<nn::
 // for the pool when a tensor is large.
 constexpr std::size_t kElementsPerTask = 32768;
 
-// update(i, begin, end) over the elements of `ranges`, in blocks split over the pool; false
-// when any block's update returned false (a non-finite parameter). The updates are
-// elementwise, so the result does not depend on the split.
+// update(i, begin, end) over elements [begin, end) of params[i], every parameter's elements in
+// blocks split over the pool; false when any block's update returned false (a non-finite
+// parameter). The updates are elementwise, so the result does not depend on the split.
 template <class Update>
-bool update_in_blocks(std::span<const ParamRange> ranges, const Update& update) {
-  std::vector<ParamRange> blocks;
+bool update_in_blocks(const std::vector<nn::Param>& params, const Update& update) {
+  struct Block {
+    std::size_t param, begin, end;
+  };
+  std::vector<Block> blocks;
   std::size_t total = 0;
-  for (const auto& r : ranges) {
-    for (std::size_t b = r.begin; b < r.end; b += kElementsPerTask) {
-      blocks.push_back({r.param, b, std::min(r.end, b + kElementsPerTask)});
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const std::size_t n = params[i].value->size();
+    for (std::size_t b = 0; b < n; b += kElementsPerTask) {
+      blocks.push_back({i, b, std::min(n, b + kElementsPerTask)});
     }
-    total += r.end - r.begin;
+    total += n;
   }
   std::vector<char> finite(blocks.size());
   detail::for_each_task(blocks.size(), detail::threads_for(total, kElementsPerTask),
                         [&](std::size_t t, std::size_t) {
-                          const ParamRange& b = blocks[t];
+                          const Block& b = blocks[t];
                           finite[t] = update(b.param, b.begin, b.end);
                         });
   return std::all_of(finite.begin(), finite.end(), [](char f) { return f != 0; });
 }
 
-void check_ranges(const std::vector<nn::Param>& params, std::span<const ParamRange> ranges) {
-  for (const auto& r : ranges) {
-    if (r.param >= params.size() || r.begin > r.end || r.end > params[r.param].value->size()) {
-      throw std::invalid_argument(
-          fmt::format("an optimizer step over elements [{}, {}) of parameter {} of {}", r.begin,
-                      r.end, r.param, params.size()));
-    }
-  }
-}
-
 }  // namespace
-
-bool Optimizer::step(const std::vector<nn::Param>& params) {
-  std::vector<ParamRange> all;
-  for (std::size_t i = 0; i < params.size(); ++i) all.push_back({i, 0, params[i].value->size()});
-  return step(params, all);
-}
 
 Sgd::Sgd(const SgdOptions& o) : Optimizer(o.lr), o_(o) {}
 
@@ -75,13 +63,12 @@ std::vector<Optimizer::StateTensor> Sgd::state(const std::vector<nn::Param>& par
   return out;
 }
 
-bool Sgd::step(const std::vector<nn::Param>& params, std::span<const ParamRange> ranges) {
-  check_ranges(params, ranges);
+bool Sgd::step(const std::vector<nn::Param>& params) {
   ensure_state(velocity_, params);
   ++steps_;
   const auto lr = static_cast<float>(lr_), mu = static_cast<float>(o_.momentum);
   const auto wd = static_cast<float>(o_.weight_decay);
-  return update_in_blocks(ranges, [&](std::size_t i, std::size_t begin, std::size_t end) {
+  return update_in_blocks(params, [&](std::size_t i, std::size_t begin, std::size_t end) {
     float* w = params[i].value->data() + begin;
     const float* g = params[i].grad->data() + begin;
     float* v = velocity_[i].data() + begin;
@@ -118,8 +105,7 @@ std::vector<Optimizer::StateTensor> Adam::state(const std::vector<nn::Param>& pa
   return out;
 }
 
-bool Adam::step(const std::vector<nn::Param>& params, std::span<const ParamRange> ranges) {
-  check_ranges(params, ranges);
+bool Adam::step(const std::vector<nn::Param>& params) {
   ensure_state(m_, params);
   ensure_state(v_, params);
   ++steps_;
@@ -130,7 +116,7 @@ bool Adam::step(const std::vector<nn::Param>& params, std::span<const ParamRange
   const auto root_c2 = static_cast<float>(std::sqrt(c2)), eps = static_cast<float>(o_.eps);
   const auto wd = static_cast<float>(o_.weight_decay), lr = static_cast<float>(lr_);
   const AdamUpdate update{b1, b2, step, root_c2, eps, wd, lr, o_.decoupled};
-  return update_in_blocks(ranges, [&](std::size_t i, std::size_t begin, std::size_t end) {
+  return update_in_blocks(params, [&](std::size_t i, std::size_t begin, std::size_t end) {
     return adam_update(update, params[i].value->data() + begin, params[i].grad->data() + begin,
                        m_[i].data() + begin, v_[i].data() + begin, end - begin);
   });

@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -11,24 +10,13 @@
 
 namespace rectify::train {
 
-// Elements [begin, end) of params[param].
-struct ParamRange {
-  std::size_t param = 0, begin = 0, end = 0;
-};
-
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
   // One update from the gradients backward() just wrote. False when a parameter is NaN or
   // infinite after it (from a non-finite gradient, or an update that overflowed): checked in the
   // update loop itself, which reads every gradient and writes every parameter anyway.
-  [[nodiscard]] bool step(const std::vector<nn::Param>& params);
-  // The same step over the elements of `ranges` only (a data-parallel rank's share: each rank
-  // updates its own and sends it to the others); the other elements, of the parameters and of
-  // the state, are left as they were. The updates are elementwise: the elements a step covers
-  // get the same values however the parameters are split.
-  [[nodiscard]] virtual bool step(const std::vector<nn::Param>& params,
-                                  std::span<const ParamRange> ranges) = 0;
+  [[nodiscard]] virtual bool step(const std::vector<nn::Param>& params) = 0;
   void set_learning_rate(double lr) { lr_ = lr; }
   double learning_rate() const { return lr_; }
 
@@ -57,8 +45,7 @@ struct SgdOptions {
 class Sgd : public Optimizer {
  public:
   explicit Sgd(const SgdOptions& o);
-  using Optimizer::step;
-  bool step(const std::vector<nn::Param>& params, std::span<const ParamRange> ranges) override;
+  bool step(const std::vector<nn::Param>& params) override;
   std::vector<StateTensor> state(const std::vector<nn::Param>& params) override;
 
  private:
@@ -74,8 +61,7 @@ struct AdamOptions {
 class Adam : public Optimizer {
  public:
   explicit Adam(const AdamOptions& o);
-  using Optimizer::step;
-  bool step(const std::vector<nn::Param>& params, std::span<const ParamRange> ranges) override;
+  bool step(const std::vector<nn::Param>& params) override;
   std::vector<StateTensor> state(const std::vector<nn::Param>& params) override;
 
  private:

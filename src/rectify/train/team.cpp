@@ -19,13 +19,10 @@ void check_sum_buffers(std::span<const float> values, std::span<float> sums) {
   }
 }
 
-std::unique_ptr<PendingExchange> Team::start(Exchange what, std::span<const float> values,
-                                             std::span<float> sums) {
-  if (what != Exchange::all_gather) {
-    check_sum_buffers(values, sums);
-    std::copy(values.begin(), values.end(), sums.begin());
-  }
-  return std::make_unique<PendingExchange>();
+std::unique_ptr<PendingSum> Team::start_sum(std::span<const float> values, std::span<float> sums) {
+  check_sum_buffers(values, sums);
+  std::copy(values.begin(), values.end(), sums.begin());
+  return std::make_unique<PendingSum>();
 }
 
 Share share_of(std::size_t count, int rank, int ranks) {

@@ -24,14 +24,13 @@ class TeamError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// An exchange of floats under way (a sum, its reduce-scatter half, an all-gather): sent, and
-// finished by wait().
-class PendingExchange {
+// A sum of floats under way: sent, and finished by wait().
+class PendingSum {
  public:
-  virtual ~PendingExchange() = default;
-  // Moves the exchange on without blocking; true once it is done.
+  virtual ~PendingSum() = default;
+  // Moves the exchange on without blocking; true once the values hold the sum.
   virtual bool test() { return true; }
-  // Blocks until it is done (TeamError past the timeout).
+  // Blocks until the values hold the sum (TeamError past the timeout).
   virtual void wait() {}
 };
 
@@ -44,8 +43,6 @@ struct TeamCounters {
 
 class Team {
  public:
-  // What start() sends: a whole sum, its first half, its second half.
-  enum class Exchange { sum, reduce_scatter, all_gather };
   virtual ~Team() = default;
   virtual int rank() const { return 0; }
   virtual int size() const { return 1; }
@@ -57,34 +54,20 @@ class Team {
   }
   // Each value becomes its sum over the ranks, in rank order.
   virtual void sum(std::span<double> values) { (void)values; }
-  // The same for floats, out of place, sent at once and finished by the PendingExchange: each
-  // element of `sums` becomes the sum of `values` over the ranks. Both must stay alive, `values`
+  // The same for floats, out of place, sent at once and finished by the PendingSum: each element
+  // of `sums` becomes the sum of `values` over the ranks. Both must stay alive, `values`
   // untouched and `sums` unread, until wait() returns; they are the same length and do not
   // overlap (std::invalid_argument). The sum lands in a buffer of its own because the values are
   // read by the other ranks: writing the sums over them would make this rank's cache take back
   // every line they read, which costs more than the additions (a gradient's sum of 400 KB on two
   // ranks: 16 us written apart, 62 us written over the values).
-  std::unique_ptr<PendingExchange> start_sum(std::span<const float> values, std::span<float> sums) {
-    return start(Exchange::sum, values, sums);
-  }
-  // The first half of that sum: only this rank's share of the elements (share_of(n, rank(),
-  // size())) is written in `sums`, the rest of `sums` being left as it was or scratch.
-  std::unique_ptr<PendingExchange> start_reduce_scatter(std::span<const float> values,
-                                                        std::span<float> sums) {
-    return start(Exchange::reduce_scatter, values, sums);
-  }
-  // The second half, in place: every rank's share of `values` goes to every rank.
-  std::unique_ptr<PendingExchange> start_all_gather(std::span<float> values) {
-    return start(Exchange::all_gather, values, values);
-  }
+  virtual std::unique_ptr<PendingSum> start_sum(std::span<const float> values,
+                                                std::span<float> sums);
   // Rank 0 gets every rank's text in rank order (its own first); the others get nothing.
   virtual std::vector<std::string> gather_to_root(std::string text) { return {std::move(text)}; }
   const TeamCounters& counters() const { return counters_; }
 
  protected:
-  // One process: a sum and a reduce-scatter copy the values, an all-gather has nothing to do.
-  virtual std::unique_ptr<PendingExchange> start(Exchange what, std::span<const float> values,
-                                                 std::span<float> sums);
   TeamCounters counters_;
 };
 

@@ -59,23 +59,17 @@ Evaluation evaluate(nn::Sequential& model, const std::string& model_name, const 
 }
 
 // Scales every gradient by max_norm / ||g|| when the global L2 norm ||g|| exceeds max_norm. A
-// non-finite norm leaves the gradients as they are, for the step's check to name. Each rank sums
-// the squares of its share of the gradients (`share`: all of them on one process); the team adds
-// the ranks' sums in rank order, so every rank scales by the same factor.
-void clip_gradients(const std::vector<nn::Param>& params, std::span<const ParamRange> share,
-                    double max_norm, Team& team) {
+// non-finite norm leaves the gradients as they are, for the step's check to name.
+void clip_gradients(const std::vector<nn::Param>& params, double max_norm) {
   double sum = 0;
-  for (const auto& r : share) {
-    const float* g = params[r.param].grad->data();
-    for (std::size_t i = r.begin; i < r.end; ++i) sum += double(g[i]) * g[i];
+  for (const auto& p : params) {
+    for (const float g : p.grad->span()) sum += double(g) * g;
   }
-  team.sum(std::span(&sum, 1));
   const double norm = std::sqrt(sum);
   if (!(norm > max_norm) || !std::isfinite(norm)) return;
   const auto scale = static_cast<float>(max_norm / norm);
-  for (const auto& r : share) {
-    float* g = params[r.param].grad->data();
-    for (std::size_t i = r.begin; i < r.end; ++i) g[i] *= scale;
+  for (const auto& p : params) {
+    for (float& g : p.grad->span()) g *= scale;
   }
 }
 
@@ -123,7 +117,6 @@ struct Model {
   std::unique_ptr<Optimizer> optimizer;
   double base_lr = 0;  // the schedule's starting rate
   std::vector<nn::Param> params;
-  std::vector<ParamRange> all_params;          // every element of params: one process's share
   std::vector<diag::ActivationProbe*> probes;  // those enabled
   nn::Tensor x, dlogits;                       // the batch's input; (B, 10)
   std::vector<std::int32_t> y;                 // (B)
@@ -218,25 +211,9 @@ StepResult train_step(Model& m, const TrainOptions& o, const data::Dataset& set,
     team.sum(sums);
     if (!std::isfinite(sums[0])) throw loss_diverged(m, sums[0], epoch, batch_number);
   }
-  // This rank's part of the parameters: all of them on one process.
-  const std::span<const ParamRange> part = alone ? m.all_params : m.sync->share();
-  if (o.max_grad_norm > 0) clip_gradients(m.params, part, o.max_grad_norm, team);
+  if (o.max_grad_norm > 0) clip_gradients(m.params, o.max_grad_norm);
   m.optimizer->set_learning_rate(lr);
-  const bool finite = m.optimizer->step(m.params, part);
-  if (alone) {
-    if (!finite) throw update_diverged(m, epoch, batch_number);
-  } else {
-    // Each rank updated its share; whether every share stayed finite is agreed on while the
-    // shares travel.
-    m.sync->start_parameter_exchange();
-    double bad = finite ? 0 : 1;
-    team.sum(std::span(&bad, 1));
-    m.sync->finish_parameter_exchange();
-    if (bad > 0) {
-      m.sync->gather_gradients();  // for the message, which names the first bad one
-      throw update_diverged(m, epoch, batch_number);
-    }
-  }
+  if (!m.optimizer->step(m.params)) throw update_diverged(m, epoch, batch_number);
   return {sums[0], static_cast<std::size_t>(sums[1]), sums[2] > 0};
 }
 
@@ -311,9 +288,6 @@ Model build_training_model(RunState& run, const std::string& resume,
   m.base_lr = m.optimizer->learning_rate();
   o.lr = m.base_lr;
   m.params = m.net.params();
-  for (std::size_t i = 0; i < m.params.size(); ++i) {
-    m.all_params.push_back({i, 0, m.params[i].value->size()});
-  }
   m.probes = enabled_probes(m.net, o.diagnostics);
   m.team = &team;
   if (resumed) {
@@ -374,22 +348,17 @@ std::uint64_t parameter_digest(const std::vector<nn::Param>& params) {
   return h;
 }
 
-// Each rank's optimizer updates its share of the state: the whole of it, on every rank, before
-// rank 0 saves it. Every rank calls this at the same point.
-void gather_state(Model& m) {
-  if (m.sync) m.sync->gather_state(*m.optimizer);
-}
-
-// Every rank must hold rank 0's parameters after a step: each element is updated by one rank and
-// sent to all. Checked once an epoch, from the digests: a check of the exchange itself.
+// Every rank must hold rank 0's parameters after a step: the same gradients and the same update
+// give the same bits, unless a rank computes differently (another build or SIMD target, other
+// data). Checked once an epoch, from the digests.
 void check_same_parameters(Team& team, std::uint64_t digest, int epoch) {
   if (team.size() == 1) return;
   std::uint64_t root = digest;
   team.broadcast(std::span(reinterpret_cast<std::uint8_t*>(&root), sizeof root));
   if (root != digest) {
     throw TeamError(fmt::format(
-        "after epoch {} the parameters of rank {} differ from rank 0's, which the exchange of "
-        "their shares makes equal: a fault in the MPI transport or in rectify",
+        "after epoch {} the parameters of rank {} differ from rank 0's: every rank needs the same "
+        "data, the same build and the same SIMD target",
         epoch, team.rank()));
   }
 }
@@ -530,12 +499,9 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
       if (step.stop && b + 1 < batches) {
         // Saved as it stands after this batch, so that a resumed run takes the very next batch.
         sum_probes(m);
-        if (!stop_save.empty()) {
-          gather_state(m);
-          if (writes) {
-            save_checkpoint(stop_save, m.params, *m.optimizer,
-                            mid_epoch_state(run, m, epoch, epoch_rng, sums));
-          }
+        if (writes && !stop_save.empty()) {
+          save_checkpoint(stop_save, m.params, *m.optimizer,
+                          mid_epoch_state(run, m, epoch, epoch_rng, sums));
         }
         throw Interrupted(epoch, b + 1, batches, o.epochs, stop_save);
       }
@@ -555,15 +521,11 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const data::Fashion
     check_same_parameters(team, history.back().parameter_digest, epoch);
     run.epochs_done = epoch;
     run.layer_state = layer_state(m.net, m.probes);
-    if (!o.save.empty()) {
-      gather_state(m);
-      if (writes) save_checkpoint(o.save, m.params, *m.optimizer, run);
-    }
+    if (writes && !o.save.empty()) save_checkpoint(o.save, m.params, *m.optimizer, run);
     if (report) report(history.back());
     if (stop && epoch < o.epochs && agreed_stop(team, stop())) {
-      if (o.save.empty() && !stop_save.empty()) {
-        gather_state(m);
-        if (writes) save_checkpoint(stop_save, m.params, *m.optimizer, run);
+      if (writes && o.save.empty() && !stop_save.empty()) {
+        save_checkpoint(stop_save, m.params, *m.optimizer, run);
       }
       throw Interrupted(epoch, batches, batches, o.epochs, stop_save);
     }
