@@ -34,7 +34,7 @@ class PhaseTimes {
     if (!seconds_.contains(phase)) order_.push_back(phase);
     seconds_[phase] += s;
   }
-  void print(std::size_t steps, std::size_t batch) const {
+  void print(std::size_t steps, std::size_t batch, std::size_t images) const {
     double total = 0;
     for (const auto& [phase, s] : seconds_) total += s;
     const double per = 1e6 / static_cast<double>(steps);
@@ -43,13 +43,12 @@ class PhaseTimes {
       const double s = seconds_.at(phase);
       fmt::print("{:<24} {:>10.1f} {:>6.1f}%\n", phase, s * per, 100 * s / total);
     }
-    const std::size_t per_epoch = (kTrainImages + batch - 1) / batch;
+    const std::size_t per_epoch = (images + batch - 1) / batch;
     fmt::print("{:<24} {:>10.1f}   (x {} steps = {:.3f} s per epoch)\n", "step", total * per,
                per_epoch, total / static_cast<double>(steps) * static_cast<double>(per_epoch));
   }
 
  private:
-  static constexpr std::size_t kTrainImages = 60000;
   std::vector<std::string> order_;
   std::map<std::string, double> seconds_;
 };
@@ -74,6 +73,11 @@ int main(int argc, char** argv) {
   rectify::set_num_threads(threads);
   const auto data = rectify::data::load_fashion_mnist();
   const auto& set = data.train;
+  if (batch > set.count) {
+    fmt::print(stderr, "step_phases: --batch {} is larger than the {} training images of {}\n",
+               batch, set.count, data.source);
+    return 2;
+  }
   std::mt19937_64 rng(1);
   auto model = rectify::train::make_model(model_name, rectify::Activation::parse("relu"), rng);
   for (const auto& layer : model.layers()) {
@@ -120,6 +124,6 @@ int main(int argc, char** argv) {
     if (!optimizer->step(params)) fmt::print(stderr, "non-finite parameters at step {}\n", s);
     times.add("optimizer", t);
   }
-  times.print(steps, batch);
+  times.print(steps, batch, set.count);
   return 0;
 }

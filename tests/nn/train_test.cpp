@@ -221,12 +221,6 @@ TEST(Preactivations, AreWhatTheFirstLayerComputesBeforeItsActivation) {
   std::filesystem::remove_all(dir);
 }
 
-}  // namespace
-}  // namespace rectify::train
-
-namespace rectify::train {
-namespace {
-
 // The contract data-parallel training relies on (its sums land in tensors swapped with the
 // gradients): a layer's backward writes every element of its parameter gradients, into the
 // tensor it holds now, whatever that tensor held. Two models from the same seed take the same
